@@ -40,6 +40,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from labml import experiment, lab, logger
+from labml.logger import Text
 from labml.configs import option
 from torch import nn
 
@@ -233,6 +234,28 @@ class Configs(TrainValidConfigs):
 
     Every config below can be set on the command line as `key=value`; the defaults are the
     paper's where the paper gives one.
+
+    ### How it is trained, and why it differs from the paper
+
+    The paper trains with Adam at a learning rate of $10^{-3}$ with an exponential decay, and
+    doesn't state the batch size. Here the model, the losses and the data are the paper's, but
+    the training is set up to reach its accuracy in far fewer steps:
+
+    * **A batch of 512** images keeps a GPU busy; a step costs little more than a step of 64.
+    * **A one-cycle learning-rate schedule**: the learning rate rises from $\frac{1}{25}$ of its
+      peak to the peak, $3 \cdot 10^{-3}$, over the first 20% of the steps, then falls along a
+      cosine to almost zero. The large batch makes fewer, less noisy steps, so it can take larger
+      ones; the warm-up keeps them from breaking the routing at the start, when the weights are
+      small; the final decay settles the weights into a minimum. Adam's $\beta_1$ stays at $0.9$.
+    * **bfloat16 on the GPU**: the convolutions and matrix products run in bfloat16 under
+      autocast, the squash, the routing logits and the losses in 32-bit floats
+      ([see the squash](index.html#squash)).
+    * **Channels-last memory layout** for the convolutions, the layout that cuDNN's and oneDNN's
+      fastest kernels read.
+    * **`torch.compile` on the GPU** fuses the many small element-wise operations of the routing
+      into a few kernels.
+
+    `schedule=constant batch_size=64 precision=fp32` trains as the original tutorial does.
     """
     # The MNIST folder: the four original files go in `data_path/MNIST/raw/`
     data_path: str = str(mnist.DEFAULT_ROOT)
@@ -250,14 +273,25 @@ class Configs(TrainValidConfigs):
     # The weight of the reconstruction loss (the paper: $0.0005$)
     reconstruction_weight: float = 0.0005
 
-    epochs: int = 10
-    batch_size: int = 128
-    # Adam's learning rate (the paper: $10^{-3}$)
-    learning_rate: float = 1e-3
+    epochs: int = 30
+    batch_size: int = 512
+    # Adam's learning rate; the peak of the one-cycle schedule
+    learning_rate: float = 3e-3
+    # The learning-rate schedule: `one_cycle`, or `constant` as in the original tutorial
+    schedule: torch.optim.lr_scheduler.LRScheduler = 'one_cycle'
+    # The fraction of the steps over which the one-cycle schedule warms up
+    warmup: float = 0.2
+    # The precision of the convolutions and matrix products: `auto` (bfloat16 on a GPU or on a
+    # CPU with native bfloat16 instructions, else 32-bit), `fp32` or `bf16`
+    precision: torch.dtype = 'auto'
+    # Whether to compile the model with `torch.compile`: `auto` (on a GPU), `on` or `off`
+    compile: bool = 'auto'
 
     # The model and its optimizer, made by the `@option` functions below
     model: MNISTCapsuleNetworkModel
     optimizer: torch.optim.Optimizer
+    # The model as the steps call it: compiled or not
+    forward: nn.Module
     # The random generator of the data order and the shifts
     generator: torch.Generator
     # MNIST on the device: training and test images and labels
@@ -266,8 +300,10 @@ class Configs(TrainValidConfigs):
 
     def train_batches(self):
         images, labels = self.train_data
+        # A last, smaller batch is left out, a different one each epoch, so that every step has
+        # the same shape: a compiled model would otherwise be compiled again for it.
         return DeviceBatches(images, labels, self.batch_size, generator=self.generator,
-                             shuffle=True, max_shift=self.max_shift)
+                             shuffle=True, max_shift=self.max_shift, drop_last=True)
 
     def valid_batches(self):
         images, labels = self.valid_data
@@ -285,7 +321,8 @@ class Configs(TrainValidConfigs):
         A mean over the pixels instead, as `MSELoss` computes, shrinks it $784$ times more; against
         a normalised image, the sigmoid could not even reach the target.
         """
-        digit_capsules, reconstructions, predictions = self.model(images, labels if is_train else None)
+        with torch.autocast(self.device.type, dtype=self.precision, enabled=self.precision != torch.float32):
+            digit_capsules, reconstructions, predictions = self.forward(images, labels if is_train else None)
         margin = MARGIN_LOSS(digit_capsules, labels)
         # $\sum_{p=1}^{784} (\hat{x}_p - x_p)^2$ for each image, averaged over the batch
         reconstruction = ((reconstructions.float() - images.flatten(1)) ** 2).sum(dim=-1).mean()
@@ -304,6 +341,7 @@ class Configs(TrainValidConfigs):
             self.optimizer.zero_grad(set_to_none=True)
             out['loss'].backward()
             self.optimizer.step()
+            self.schedule.step()
         batch_size = labels.shape[0]
         return {'loss': out['loss'] * batch_size,
                 'margin_loss': out['margin_loss'] * batch_size,
@@ -312,24 +350,95 @@ class Configs(TrainValidConfigs):
                 'samples': torch.tensor(batch_size, device=labels.device)}
 
     def stateful(self):
-        return {'model': self.model, 'optimizer': self.optimizer, 'generator': self.generator}
+        return {'model': self.model, 'optimizer': self.optimizer, 'schedule': self.schedule,
+                'generator': self.generator}
 
 
 @option(Configs.model)
 def _capsule_network(c: Configs):
     """
-    The CapsNet, its weights drawn from the seed.
+    The CapsNet, its weights drawn from the seed, in the channels-last layout.
     """
     torch.manual_seed(c.seed)
-    return MNISTCapsuleNetworkModel(c.routing_iterations, c.gradient_through_routing).to(c.device)
+    model = MNISTCapsuleNetworkModel(c.routing_iterations, c.gradient_through_routing)
+    return model.to(c.device, memory_format=torch.channels_last)
 
 
 @option(Configs.optimizer, 'adam')
 def _adam(c: Configs):
     """
-    Adam, as in the paper, with PyTorch's defaults for $\\beta_1, \\beta_2, \\epsilon$.
+    Adam, as in the paper, with PyTorch's defaults for $\\beta_1, \\beta_2, \\epsilon$. On a GPU,
+    the fused implementation updates all parameters in one kernel.
     """
-    return torch.optim.Adam(c.model.parameters(), lr=c.learning_rate)
+    return torch.optim.Adam(c.model.parameters(), lr=c.learning_rate, fused=c.device.type == 'cuda')
+
+
+@option(Configs.schedule, 'one_cycle')
+def _one_cycle(c: Configs):
+    return torch.optim.lr_scheduler.OneCycleLR(
+        c.optimizer, max_lr=c.learning_rate, total_steps=c.epochs * len(c.train_batches()),
+        pct_start=c.warmup, anneal_strategy='cos', cycle_momentum=False)
+
+
+@option(Configs.schedule, 'constant')
+def _constant(c: Configs):
+    return torch.optim.lr_scheduler.ConstantLR(c.optimizer, factor=1.0, total_iters=0)
+
+
+@option(Configs.precision, 'auto')
+def _auto_precision(c: Configs):
+    """
+    bfloat16 on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX);
+    elsewhere bfloat16 is emulated and slower than 32-bit floats.
+    """
+    if c.device.type == 'cuda' or torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return _fp32(c)
+
+
+@option(Configs.precision, 'fp32')
+def _fp32(c: Configs):
+    """
+    32-bit floats. On a GPU the matrix products may use TensorFloat-32, which keeps the range of
+    32-bit floats with a 10-bit mantissa, as cuDNN's convolutions do by default.
+    """
+    torch.backends.cuda.matmul.allow_tf32 = True
+    return torch.float32
+
+
+@option(Configs.precision, 'bf16')
+def _bf16(c: Configs):
+    return torch.bfloat16
+
+
+@option(Configs.compile, 'auto')
+def _auto_compile(c: Configs):
+    return c.device.type == 'cuda'
+
+
+@option(Configs.compile, 'on')
+def _compile_on(c: Configs):
+    return True
+
+
+@option(Configs.compile, 'off')
+def _compile_off(c: Configs):
+    return False
+
+
+@option(Configs.forward)
+def _forward(c: Configs):
+    """
+    The model compiled when `compile` is on. On a GPU the compiler needs Triton; without it the
+    model runs as it is, with a warning.
+    """
+    if not c.compile:
+        return c.model
+    from torch.utils._triton import has_triton
+    if c.device.type == 'cuda' and not has_triton():
+        logger.log('compile=on, but Triton is not installed: running without torch.compile', Text.warning)
+        return c.model
+    return torch.compile(c.model)
 
 
 @option(Configs.generator)
