@@ -1,4 +1,4 @@
-"""
+r"""
 ---
 title: Capsule Networks
 summary: >
@@ -76,10 +76,10 @@ class Squash(nn.Module):
 
         Returns $\\mathbf{v}$ of the same shape.
         """
-        # The lengths are computed in 32-bit floats, also when the rest of the network runs in
-        # `bfloat16`: its 8 bits of mantissa would make $1 + {\lVert \mathbf{s}_j \rVert}^2$ round
-        # to $1$ for short vectors.
-        s = s.float()
+        # The lengths are computed in (at least) 32-bit floats, also when the rest of the network
+        # runs in `bfloat16`: its 8 bits of mantissa would make $1 + {\lVert \mathbf{s}_j \rVert}^2$
+        # round to $1$ for short vectors.
+        s = s.to(torch.promote_types(s.dtype, torch.float32))
         # ${\lVert \mathbf{s}_j \rVert}^2$, `[..., 1]`
         squared_norm = (s * s).sum(dim=-1, keepdim=True)
         # $$\mathbf{v}_j = \frac{{\lVert \mathbf{s}_j \rVert}^2}{1 + {\lVert \mathbf{s}_j \rVert}^2}
@@ -189,9 +189,10 @@ class Router(nn.Module):
         u_hat = self.predictions(u)
         # The inner iterations see a detached copy when gradients are not to flow through them.
         u_hat_inner = u_hat if self.gradient_through_routing else u_hat.detach()
-        # $b_{ij} = 0$ for every sample: `[batch, in_caps, out_caps]`, in 32-bit floats since the
-        # agreements accumulate in it.
-        b = u.new_zeros(u.shape[0], self.in_caps, self.out_caps, dtype=torch.float32)
+        # $b_{ij} = 0$ for every sample: `[batch, in_caps, out_caps]`, in (at least) 32-bit floats
+        # since the agreements accumulate in it.
+        b = u.new_zeros(u.shape[0], self.in_caps, self.out_caps,
+                        dtype=torch.promote_types(u.dtype, torch.float32))
         couplings = []
         for iteration in range(self.iterations):
             is_last = iteration == self.iterations - 1
@@ -207,7 +208,7 @@ class Router(nn.Module):
             # $b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$; the last iteration
             # has no use for new logits.
             if not is_last:
-                b = b + torch.einsum('bijd,bjd->bij', u_hat_now, v.to(u_hat_now.dtype)).float()
+                b = b + torch.einsum('bijd,bjd->bij', u_hat_now, v.to(u_hat_now.dtype)).to(b.dtype)
         return v, couplings
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:

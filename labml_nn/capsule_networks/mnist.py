@@ -229,7 +229,7 @@ MARGIN_LOSS = MarginLoss(n_labels=10)
 
 
 class Configs(TrainValidConfigs):
-    """
+    r"""
     ## Configurations
 
     Every config below can be set on the command line as `key=value`; the defaults are the
@@ -504,7 +504,8 @@ USAGE = """usage: python -m labml_nn.capsule_networks.mnist [key=value ...]
 
 Trains the CapsNet of "Dynamic Routing Between Capsules" on MNIST, tracked with labml in
 logs/capsule_network_mnist/<uuid>/. RUN is a run UUID, a run folder or a checkpoint file.
-  --resume RUN     continue RUN from its last checkpoint, in the same run folder
+  --resume RUN     continue RUN from its last checkpoint, in the same run folder,
+                   with the configs it was started with
   --evaluate RUN   print the test accuracy of RUN's checkpoint"""
 
 
@@ -522,6 +523,9 @@ def _parse_command_line(arguments: List[str]) -> Tuple[str, Optional[str], Dict[
     flags = [a for a in arguments if a.startswith('-')]
     if flags:
         raise ConfigError(f'Unknown option {flags[0]}. Run with --help for the usage.')
+    if mode != 'train' and arguments:
+        raise ConfigError(f'A run given to --{mode} keeps the configs it was started with; '
+                          f'leave out {" ".join(arguments)}, or start a new run with them.')
     return mode, run, parse_arguments(Configs, arguments)
 
 
@@ -560,14 +564,14 @@ def main(arguments: List[str]):
     if mode == 'evaluate':
         return _evaluate(run)
 
-    # A resumed run takes the configs it was started with, and any given now on top
-    # (`epochs=30` to train longer, say), and writes to the same run folder.
+    # A resumed run takes the configs it was started with, and writes to the same run folder.
     resume_from, uuid = None, None
     if mode == 'resume':
         path = checkpoint.find(run, EXPERIMENT_NAME)
         resume_from = checkpoint.load(path, torch.device('cpu'))
-        overrides = {**resume_from['overrides'], **overrides}
+        overrides = resume_from['overrides']
         uuid = path.parent.name
+        checkpoint.reopen(path.parent)
 
     conf = Configs()
     experiment.create(uuid=uuid, name=EXPERIMENT_NAME, writers={'screen', 'file'})

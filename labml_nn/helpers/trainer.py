@@ -148,10 +148,13 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
       resumed run is configured the same way
     * `resume_from` is a loaded checkpoint to continue from
     """
+    # The objects with state, made now so that all of them exist before the first step (a
+    # learning-rate schedule made after it would miss its first value)
+    stateful = conf.stateful()
     # Where to start: the epoch after the checkpoint's, with its clock and its sample count
     epoch, global_step, train_seconds = 0, 0, 0.0
     if resume_from is not None:
-        for name, item in conf.stateful().items():
+        for name, item in stateful.items():
             _restore(item, resume_from['state'][name])
         epoch = resume_from['epoch']
         global_step = resume_from['global_step']
@@ -188,6 +191,6 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                 'global_step': global_step,
                 'train_seconds': train_seconds,
                 'overrides': overrides,
-                'state': {name: _state_of(item) for name, item in conf.stateful().items()},
+                'state': {name: _state_of(item) for name, item in stateful.items()},
             })
             tracker.new_line()
