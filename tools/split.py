@@ -65,20 +65,21 @@ class Section:
     code: List[int] = field(default_factory=list)
 
 
-def read_source(path: Path) -> str:
+def read_source(path: Path, name: Path = None) -> str:
     """
     ## Reading a source
 
-    The text of a source file. It must be UTF-8: anything else stops the build at the line of
-    the first byte that is not. Windows (`\\r\\n`) and old Mac (`\\r`) line ends become `\\n`, and a
-    byte order mark is dropped, so that the rest of the generator sees one kind of text.
+    The text of a source file; errors call it `name` (its path in the project, say), or `path`.
+    It must be UTF-8: anything else stops the build at the line of the first byte that is not.
+    Windows (`\\r\\n`) and old Mac (`\\r`) line ends become `\\n`, and a byte order mark is
+    dropped, so that the rest of the generator sees one kind of text.
     """
     data = Path(path).read_bytes()
     try:
         text = data.decode('utf-8')
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b'\n') + 1
-        raise SourceError(path, line, f'is not UTF-8 (byte 0x{data[error.start]:02x} cannot start a '
+        raise SourceError(name or path, line, f'is not UTF-8 (byte 0x{data[error.start]:02x} cannot start a '
                                       f'UTF-8 character); save the file as UTF-8') from None
     return text.removeprefix('\ufeff').replace('\r\n', '\n').replace('\r', '\n')
 
