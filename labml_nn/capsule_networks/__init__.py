@@ -1,0 +1,271 @@
+"""
+---
+title: Capsule Networks
+summary: >
+  An annotated PyTorch implementation of the capsule layers of Dynamic Routing Between Capsules:
+  squash, routing by agreement and the margin loss, checked equation by equation.
+---
+
+# Capsule Networks
+
+This is a [PyTorch](https://pytorch.org) implementation of the layers of
+[Dynamic Routing Between Capsules](https://arxiv.org/abs/1710.09829)
+by Sara Sabour, Nicholas Frosst and Geoffrey Hinton (2017).
+
+A neuron outputs a number; a *capsule* outputs a vector. The length of the vector is the
+probability that the entity the capsule stands for is present, and its direction encodes the
+entity's properties: position, stroke width, skew. Because a length has to stay below $1$, the
+paper squashes the vectors with a non-linearity, [`Squash`](#squash).
+
+Capsules in one layer send their outputs to the capsules of the next layer, but not with fixed
+weights. Each lower capsule $i$ predicts the output of each upper capsule $j$,
+$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij} \mathbf{u}_i$, and *routing by agreement*
+([`Router`](#router)) sends its output mostly to the upper capsules whose outputs agree with its
+predictions. The coupling coefficients $c_{ij}$ are not learned parameters: they are computed
+afresh for every image, by a few iterations of this agreement.
+
+The network is trained with a [margin loss](#margin-loss) on the lengths of the output capsules, so
+that several digits could be present at once.
+
+Each equation below is tested against a hand-written reference in `tests/test_capsule_layers.py`.
+Implementations often drift from the paper in the same few places, and the notes point them out
+where they happen:
+
+* the softmax of the routing runs over the *output* capsules, not the input capsules;
+* the routing logits start at zero for every image and are never shared across a batch;
+* the margin loss squares its two terms.
+
+[The MNIST experiment](mnist.html) builds the paper's CapsNet out of these layers and trains it.
+"""
+
+from typing import List, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Squash(nn.Module):
+    r"""
+    ## Squash
+
+    The non-linearity that turns a capsule's total input $\mathbf{s}_j$ into its output
+    $\mathbf{v}_j$: short vectors shrink to almost zero length and long vectors to a length just
+    below $1$, while the direction is kept.
+
+    $$\mathbf{v}_j = \frac{{\lVert \mathbf{s}_j \rVert}^2}{1 + {\lVert \mathbf{s}_j \rVert}^2}
+     \frac{\mathbf{s}_j}{\lVert \mathbf{s}_j \rVert}$$
+
+    The second factor divides by $\lVert \mathbf{s}_j \rVert$, which is zero for a zero vector, and
+    the gradient of the norm itself is undefined there. So we divide by
+    $\sqrt{{\lVert \mathbf{s}_j \rVert}^2 + \epsilon}$ instead: the value changes by a negligible
+    amount and the gradient at $\mathbf{s}_j = 0$ is finite.
+    """
+
+    def __init__(self, epsilon: float = 1e-8):
+        """
+        * `epsilon` keeps the division and its gradient finite at a zero vector
+        """
+        super().__init__()
+        self.epsilon = epsilon
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        """
+        * `s` is the total input of the capsules, with the capsule's vector in the last dimension,
+          for example `[batch, out_caps, out_d]`
+
+        Returns $\\mathbf{v}$ of the same shape.
+        """
+        # The lengths are computed in 32-bit floats, also when the rest of the network runs in
+        # `bfloat16`: its 8 bits of mantissa would make $1 + {\lVert \mathbf{s}_j \rVert}^2$ round
+        # to $1$ for short vectors.
+        s = s.float()
+        # ${\lVert \mathbf{s}_j \rVert}^2$, `[..., 1]`
+        squared_norm = (s * s).sum(dim=-1, keepdim=True)
+        # $$\mathbf{v}_j = \frac{{\lVert \mathbf{s}_j \rVert}^2}{1 + {\lVert \mathbf{s}_j \rVert}^2}
+        #  \frac{\mathbf{s}_j}{\sqrt{{\lVert \mathbf{s}_j \rVert}^2 + \epsilon}}$$
+        return (squared_norm / (1 + squared_norm)) * (s / torch.sqrt(squared_norm + self.epsilon))
+
+
+class Router(nn.Module):
+    r"""
+    ## Router
+
+    Routing by agreement between `in_caps` lower capsules of `in_d` dimensions and `out_caps`
+    upper capsules of `out_d` dimensions (Procedure 1 of the paper).
+
+    Each lower capsule $i$ predicts the output of each upper capsule $j$ with a learned matrix
+    $\mathbf{W}_{ij}$ of shape `[out_d, in_d]`:
+
+    $$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij} \mathbf{u}_i$$
+
+    The total input of an upper capsule is the sum of these predictions, weighted by coupling
+    coefficients, and its output is the squashed total:
+
+    $$\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i} \qquad \mathbf{v}_j = \text{squash}(\mathbf{s}_j)$$
+
+    The coupling coefficients are a softmax of logits $b_{ij}$ **over the upper capsules $j$**, for
+    each lower capsule $i$:
+
+    $$c_{ij} = \frac{\exp(b_{ij})}{\sum_k \exp(b_{ik})}$$
+
+    So each lower capsule has one unit of output to share among the upper capsules ("a lower
+    capsule is a part of at most one whole"). A softmax over the lower capsules $i$ instead, as
+    some implementations write it, makes each *upper* capsule share out one unit of attention:
+    a different model, in which a digit capsule's input does not grow with the evidence for it.
+
+    The logits start at $b_{ij} = 0$ (every lower capsule splits its output evenly) and grow by
+    the agreement between a prediction and the output it predicted:
+
+    $$b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$$
+
+    They belong to one image: the routing of one image never depends on another image of its
+    batch. (Keeping $b_{ij}$ as a parameter, or averaging the agreement over the batch, breaks this;
+    `tests/test_capsule_layers.py` checks that a sample's output does not change with its batch.)
+
+    ### Gradients through the routing iterations
+
+    Only the last iteration's $\mathbf{v}_j$ leaves the router, but it depends on the $c_{ij}$ of
+    the earlier iterations, which depend on $\hat{\mathbf{u}}_{j|i}$ and so on $\mathbf{W}_{ij}$.
+    The authors' code lets the gradient flow back through all iterations, and that is the default
+    here (`gradient_through_routing=True`). Some ports treat the coupling coefficients as constants
+    and detach $\hat{\mathbf{u}}_{j|i}$ in all iterations but the last; it makes the backward pass
+    a little cheaper, and is a config of the experiment so that the two can be compared.
+    """
+
+    def __init__(self, in_caps: int, out_caps: int, in_d: int, out_d: int, iterations: int = 3, *,
+                 gradient_through_routing: bool = True, weight_std: float = 0.01):
+        """
+        * `in_caps`, `in_d`: the number of lower capsules and their dimension
+        * `out_caps`, `out_d`: the number of upper capsules and their dimension
+        * `iterations`: the number of routing iterations; the paper uses $3$
+        * `gradient_through_routing`: whether gradients flow through the inner iterations
+        * `weight_std`: the standard deviation of the initial $\\mathbf{W}_{ij}$
+        """
+        super().__init__()
+        if iterations < 1:
+            raise ValueError(f'routing needs at least one iteration, got iterations={iterations}')
+        self.in_caps, self.out_caps, self.in_d, self.out_d = in_caps, out_caps, in_d, out_d
+        self.iterations = iterations
+        self.gradient_through_routing = gradient_through_routing
+        self.squash = Squash()
+        # One matrix $\mathbf{W}_{ij}$ for each pair of capsules, kept as `[in_caps, in_d, out_caps * out_d]`:
+        # for each lower capsule $i$, its `out_caps` matrices side by side, so that all the
+        # predictions of capsule $i$ come from a single matrix product.
+        #
+        # The weights start small. Each upper capsule sums the predictions of all
+        # `in_caps` ($1152$) lower capsules; with larger weights the sums are long from the first
+        # step, the squash saturates at a length near $1$ for every digit, and the margin loss has
+        # little gradient to start from.
+        self.weight = nn.Parameter(torch.randn(in_caps, in_d, out_caps * out_d) * weight_std)
+
+    def predictions(self, u: torch.Tensor) -> torch.Tensor:
+        """
+        The predictions $\\hat{\\mathbf{u}}_{j|i} = \\mathbf{W}_{ij} \\mathbf{u}_i$ of every lower
+        capsule for every upper capsule.
+
+        * `u` is `[batch, in_caps, in_d]`
+
+        Returns `[batch, in_caps, out_caps, out_d]`.
+        """
+        batch_size = u.shape[0]
+        # One batched matrix product over the lower capsules $i$:
+        # `[in_caps, batch, in_d]` $\times$ `[in_caps, in_d, out_caps * out_d]`
+        # gives `[in_caps, batch, out_caps * out_d]`.
+        u_hat = torch.bmm(u.transpose(0, 1), self.weight.to(u.dtype))
+        # Back to batch first, `[batch, in_caps, out_caps, out_d]`
+        return u_hat.transpose(0, 1).reshape(batch_size, self.in_caps, self.out_caps, self.out_d)
+
+    def route(self, u: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """
+        Routing by agreement, keeping the coupling coefficients of every iteration.
+
+        * `u` is the output of the lower capsules, `[batch, in_caps, in_d]`
+
+        Returns $\\mathbf{v}$, `[batch, out_caps, out_d]`, and a list with the $c_{ij}$ of each
+        iteration, each `[batch, in_caps, out_caps]`.
+        """
+        # $\hat{\mathbf{u}}_{j|i}$, `[batch, in_caps, out_caps, out_d]`
+        u_hat = self.predictions(u)
+        # The inner iterations see a detached copy when gradients are not to flow through them.
+        u_hat_inner = u_hat if self.gradient_through_routing else u_hat.detach()
+        # $b_{ij} = 0$ for every sample: `[batch, in_caps, out_caps]`, in 32-bit floats since the
+        # agreements accumulate in it.
+        b = u.new_zeros(u.shape[0], self.in_caps, self.out_caps, dtype=torch.float32)
+        couplings = []
+        for iteration in range(self.iterations):
+            is_last = iteration == self.iterations - 1
+            u_hat_now = u_hat if is_last else u_hat_inner
+            # $c_{ij} = \frac{\exp(b_{ij})}{\sum_k \exp(b_{ik})}$: the softmax runs over the
+            # **output** capsules, the last dimension, `[batch, in_caps, out_caps]`
+            c = b.softmax(dim=-1)
+            couplings.append(c)
+            # $\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}$, `[batch, out_caps, out_d]`
+            s = torch.einsum('bij,bijd->bjd', c.to(u_hat_now.dtype), u_hat_now)
+            # $\mathbf{v}_j = \text{squash}(\mathbf{s}_j)$
+            v = self.squash(s)
+            # $b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$; the last iteration
+            # has no use for new logits.
+            if not is_last:
+                b = b + torch.einsum('bijd,bjd->bij', u_hat_now, v.to(u_hat_now.dtype)).float()
+        return v, couplings
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """
+        * `u` is the output of the lower capsules, `[batch, in_caps, in_d]`
+
+        Returns $\\mathbf{v}$, the output of the upper capsules, `[batch, out_caps, out_d]`.
+        """
+        v, _ = self.route(u)
+        return v
+
+
+class MarginLoss(nn.Module):
+    r"""
+    ## Margin loss
+
+    The length of digit capsule $k$ is the probability that digit $k$ is present. Each capsule
+    has a loss of its own, so that more than one digit could be present in an image:
+
+    $$\mathcal{L}_k = T_k \max(0, m^{+} - \lVert\mathbf{v}_k\rVert)^2 +
+     \lambda (1 - T_k) \max(0, \lVert\mathbf{v}_k\rVert - m^{-})^2$$
+
+    $T_k = 1$ when digit $k$ is present and $0$ otherwise. The capsule of a present digit is
+    pushed to a length of at least $m^{+} = 0.9$, the others to at most $m^{-} = 0.1$, and
+    $\lambda = 0.5$ keeps the absent digits from shrinking all capsules early in training.
+
+    Both terms are **squared**: without the squares the gradient has the same size however close
+    a length is to its margin, and the loss is no longer the paper's.
+
+    The total is $\sum_k \mathcal{L}_k$ for each image, averaged over the batch.
+    """
+
+    def __init__(self, *, n_labels: int, lambda_: float = 0.5, m_positive: float = 0.9,
+                 m_negative: float = 0.1):
+        """
+        * `n_labels` is the number of classes, $10$ digits
+        * `lambda_`, `m_positive` and `m_negative` are $\\lambda$, $m^{+}$ and $m^{-}$
+        """
+        super().__init__()
+        self.n_labels = n_labels
+        self.lambda_ = lambda_
+        self.m_positive = m_positive
+        self.m_negative = m_negative
+
+    def forward(self, v: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """
+        * `v` is the output of the digit capsules, `[batch, n_labels, out_d]`
+        * `labels` are the true classes, `[batch]`
+
+        Returns the loss, a scalar.
+        """
+        # $\lVert\mathbf{v}_k\rVert$, `[batch, n_labels]`, in 32-bit floats
+        lengths = v.float().norm(dim=-1)
+        # $T_k$, `[batch, n_labels]`
+        present = F.one_hot(labels, self.n_labels).float()
+        # $$\mathcal{L}_k = T_k \max(0, m^{+} - \lVert\mathbf{v}_k\rVert)^2 +
+        #  \lambda (1 - T_k) \max(0, \lVert\mathbf{v}_k\rVert - m^{-})^2$$
+        loss = (present * F.relu(self.m_positive - lengths) ** 2 +
+                self.lambda_ * (1 - present) * F.relu(lengths - self.m_negative) ** 2)
+        # $\sum_k \mathcal{L}_k$, averaged over the batch
+        return loss.sum(dim=-1).mean()

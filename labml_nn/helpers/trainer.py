@@ -1,0 +1,193 @@
+"""
+---
+title: The training loop
+summary: Epochs of training and validation with labml tracking, a checkpoint after each epoch, and resuming.
+---
+
+# The training loop
+
+An experiment subclasses [`TrainValidConfigs`](#trainvalidconfigs) and says three things: its
+batches (`train_batches`, `valid_batches`), what one step computes (`step`), and which objects
+carry state (`stateful`). This loop does the rest, the same for every experiment:
+
+* epochs of training then validation, with progress on screen through `labml.monit`;
+* the metrics of each epoch tracked through `labml.tracker`, which writes them to the run's
+  `log.jsonl` (with the `file` writer; labml's default writers keep no values on disk);
+* a [checkpoint](checkpoint.html) after each epoch, and resuming from it.
+
+### No waiting for the GPU in the loop
+
+A step returns its metrics as tensors, *summed* over the batch. They are added up on the device and
+read back (`.item()`) once per epoch: reading a value inside the loop would make the CPU wait for
+the GPU at every step, and the GPU then waits for the CPU to queue the next step.
+"""
+
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional
+
+import torch
+from labml import experiment, monit, tracker
+from labml.configs import BaseConfigs, option
+
+from labml_nn.helpers import checkpoint
+from labml_nn.helpers.device import choose_device
+
+
+class TrainValidConfigs(BaseConfigs):
+    """
+    ## TrainValidConfigs
+
+    The configs every experiment has, and the loop that trains it.
+    """
+    # The device: `auto` (a GPU when there is one), `cpu` or `cuda`
+    device: torch.device = 'auto'
+    # Number of passes over the training set
+    epochs: int = 10
+    # The seed of every random choice: initial weights, data order, augmentation
+    seed: int = 0
+
+    def train_batches(self) -> Iterable:
+        """
+        The training batches of one epoch, an iterable with a length.
+        """
+        raise NotImplementedError
+
+    def valid_batches(self) -> Iterable:
+        """
+        The validation batches, an iterable with a length.
+        """
+        raise NotImplementedError
+
+    def step(self, batch: Any, is_train: bool) -> Dict[str, torch.Tensor]:
+        """
+        One step on `batch`, with an optimizer update when `is_train`. Returns each metric *summed*
+        over the batch, and the number of samples under `samples`.
+        """
+        raise NotImplementedError
+
+    def stateful(self) -> Dict[str, Any]:
+        """
+        The objects to checkpoint, by name: anything with `state_dict()` and `load_state_dict()`,
+        such as the model, the optimizer, the learning-rate schedule or a `torch.Generator`
+        (whose state is read with `get_state()`).
+        """
+        raise NotImplementedError
+
+
+@option(TrainValidConfigs.device, 'auto')
+def _auto_device(c: TrainValidConfigs):
+    return choose_device('auto')
+
+
+@option(TrainValidConfigs.device, 'cpu')
+def _cpu_device(c: TrainValidConfigs):
+    return choose_device('cpu')
+
+
+@option(TrainValidConfigs.device, 'cuda')
+def _cuda_device(c: TrainValidConfigs):
+    return choose_device('cuda')
+
+
+def _state_of(item) -> Any:
+    """
+    The saved state of a stateful object; a generator has `get_state()` instead of `state_dict()`.
+    """
+    return item.get_state() if isinstance(item, torch.Generator) else item.state_dict()
+
+
+def _restore(item, state: Any):
+    """
+    Put a saved state back.
+    """
+    if isinstance(item, torch.Generator):
+        item.set_state(state.cpu())
+    else:
+        item.load_state_dict(state)
+
+
+def _synchronize(device: torch.device):
+    """
+    Wait for the GPU to finish its queued work, so that a clock reading covers it.
+    """
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool, name: str) -> Dict[str, float]:
+    """
+    One pass over `batches`. Returns the mean of each metric over the samples, and the pass's
+    duration in seconds under `seconds`.
+    """
+    _synchronize(conf.device)
+    start = time.perf_counter()
+    # Running sums, kept on the device
+    sums: Dict[str, torch.Tensor] = {}
+    for batch in monit.iterate(name, batches):
+        for key, value in conf.step(batch, is_train).items():
+            sums[key] = sums[key] + value.detach() if key in sums else value.detach()
+    _synchronize(conf.device)
+    seconds = time.perf_counter() - start
+    # One read from the device for the whole epoch
+    totals = {key: value.item() for key, value in sums.items()}
+    samples = totals.pop('samples')
+    means = {key: value / samples for key, value in totals.items()}
+    means['seconds'] = seconds
+    means['samples'] = samples
+    return means
+
+
+def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
+          resume_from: Optional[Dict[str, Any]] = None):
+    """
+    Train for `conf.epochs` epochs, tracking each one and saving a checkpoint after it.
+
+    * `run_path` is the run's folder, where the checkpoint goes
+    * `overrides` are the configs given on the command line, kept in the checkpoint so that a
+      resumed run is configured the same way
+    * `resume_from` is a loaded checkpoint to continue from
+    """
+    # Where to start: the epoch after the checkpoint's, with its clock and its sample count
+    epoch, global_step, train_seconds = 0, 0, 0.0
+    if resume_from is not None:
+        for name, item in conf.stateful().items():
+            _restore(item, resume_from['state'][name])
+        epoch = resume_from['epoch']
+        global_step = resume_from['global_step']
+        train_seconds = resume_from['train_seconds']
+
+    # Print the losses and accuracies on screen as well as in `log.jsonl`
+    for pattern in ('loss.*', 'accuracy.*'):
+        tracker.set_scalar(pattern, True)
+
+    with experiment.start(global_step=global_step):
+        for epoch in monit.loop(range(epoch, conf.epochs)):
+            # Training. Its duration, summed over the epochs, is the run's *training time*: the
+            # time-to-accuracy figures are measured in it. It leaves out validation and
+            # checkpoints, and includes everything else, compilation included.
+            train_metrics = run_epoch(conf, conf.train_batches(), True, 'Train')
+            train_seconds += train_metrics['seconds']
+            global_step += int(train_metrics['samples'])
+            # Validation, with no gradients
+            with torch.no_grad():
+                valid_metrics = run_epoch(conf, conf.valid_batches(), False, 'Valid')
+
+            # One record per epoch in `log.jsonl`, at the number of training samples seen
+            values = {f'{key}.train': value for key, value in train_metrics.items()
+                      if key not in ('seconds', 'samples')}
+            values.update({f'{key}.valid': value for key, value in valid_metrics.items()
+                           if key not in ('seconds', 'samples')})
+            values['time.train'] = train_seconds
+            values['images_per_second.train'] = train_metrics['samples'] / train_metrics['seconds']
+            tracker.save(global_step, values)
+
+            # The checkpoint: enough to continue exactly where this epoch ended
+            checkpoint.save(run_path / checkpoint.FILE_NAME, {
+                'epoch': epoch + 1,
+                'global_step': global_step,
+                'train_seconds': train_seconds,
+                'overrides': overrides,
+                'state': {name: _state_of(item) for name, item in conf.stateful().items()},
+            })
+            tracker.new_line()
