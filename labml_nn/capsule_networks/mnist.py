@@ -229,7 +229,7 @@ MARGIN_LOSS = MarginLoss(n_labels=10)
 
 
 class Configs(TrainValidConfigs):
-    """
+    r"""
     ## Configurations
 
     Every config below can be set on the command line as `key=value`; the defaults are the
