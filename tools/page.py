@@ -28,7 +28,6 @@ from markupsafe import Markup
 
 from tools.highlight import highlight_file
 from tools.site import HOME, Navigation, Page, href, published_path, tutorial_order
-from tools.split import lines_of
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 
