@@ -34,5 +34,25 @@ $(MNIST_STAMP): $(PY_STAMP) $(NODE_STAMP)
 train: setup
 	$(PY) -m labml_nn.capsule_networks.mnist $(ARGS)
 
-test: setup
+test: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The annotated site: docs/ from labml_nn/ and tools/. SOURCE_URL is where the "view source"
+# links lead, SITE_URL where the site is published (canonical links and sitemap.xml).
+SOURCE_URL ?= https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main
+SITE_URL ?= https://capsule-networks-tutorial.github.io/annotated-capsules/
+PORT ?= 8000
+SITE_ARGS = labml_nn tools --out docs --source-url $(SOURCE_URL) --site-url $(SITE_URL)
+
+.PHONY: docs serve chromium
+
+docs: $(PY_STAMP) $(NODE_STAMP) chromium
+	$(PY) -m tools.build $(SITE_ARGS)
+
+# Serves docs/ on http://127.0.0.1:$(PORT) and rebuilds it when a source changes.
+serve: $(PY_STAMP) $(NODE_STAMP) chromium
+	$(PY) -m tools.serve $(SITE_ARGS) --port $(PORT)
+
+# Debian's Chromium, for the browser test of the site; installed when missing.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

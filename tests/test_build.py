@@ -1,0 +1,206 @@
+"""
+The build: which source becomes which file, the same bytes from the same sources, only what
+changed rendered again, errors reported at their lines, and no half-written page, ever.
+"""
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import build_site
+from tools import build as build_module
+from tools import files
+from tools.errors import BuildError, BuildFailed
+
+
+def site_files(folder: Path):
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob('*')) if path.is_file()}
+
+
+def test_each_source_becomes_its_page_and_images_are_copied_beside_it(project):
+    build_site(project)
+    site = project / 'site'
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob('*.html'))
+    assert pages == ['index.html', 'tutorial/index.html', 'tutorial/readme.html']
+    assert (site / 'tutorial/images/diagram.png').read_bytes() == (project / 'home/tutorial/images/diagram.png').read_bytes()
+    assert (site / 'static/site.css').is_file() and (site / 'static/pygments.css').is_file()
+    assert (site / 'katex/katex.min.css').is_file() and list((site / 'katex/fonts').glob('KaTeX_Main-Regular.woff2'))
+
+
+def test_other_source_folders_keep_their_name_and_x_py_becomes_x_html(project):
+    (project / 'extra').mkdir()
+    (project / 'extra' / 'tool.py').write_text('"""\n# A tool\n"""\n\nx = 1\n')
+    (project / 'extra' / 'test_tool.py').write_text('def test_x():\n    pass\n')
+    build_site(project, roots=('home', 'extra'))
+    assert (project / 'site/extra/tool.html').is_file()
+    assert not (project / 'site/extra/test_tool.html').exists()
+
+
+def test_the_same_sources_give_byte_identical_sites_wherever_they_are_built(project, tmp_path):
+    elsewhere = Path(shutil.copytree(project, tmp_path / 'somewhere' / 'else'))
+    build_site(project)
+    build_site(elsewhere)
+    first, second = site_files(project / 'site'), site_files(elsewhere / 'site')
+    assert first == second
+    for name, data in first.items():
+        assert str(tmp_path).encode() not in data, f'{name} holds an absolute path'
+
+
+def test_a_rebuild_with_nothing_changed_renders_and_writes_nothing(project):
+    first = build_site(project)
+    assert len(first.rendered) == 3
+    again = build_site(project)
+    assert again.rendered == [] and again.written == [] and again.removed == []
+
+
+def test_a_changed_source_renders_its_own_page_again_and_no_other(project):
+    build_site(project)
+    readme = project / 'home/tutorial/readme.md'
+    readme.write_text(readme.read_text() + '\nOne more line.\n')
+    report = build_site(project)
+    assert report.rendered == ['tutorial/readme.html'] and report.written == ['tutorial/readme.html']
+
+
+def test_a_changed_title_renders_again_the_pages_that_show_it(project):
+    build_site(project)
+    readme = project / 'home/tutorial/readme.md'
+    readme.write_text(readme.read_text().replace('title: Readme of the tutorial', 'title: The readme'))
+    report = build_site(project)
+    assert sorted(report.rendered) == ['index.html', 'tutorial/index.html', 'tutorial/readme.html']
+
+
+def test_a_page_changed_in_the_site_is_written_again(project):
+    build_site(project)
+    page = project / 'site/tutorial/index.html'
+    original = page.read_bytes()
+    page.write_text('edited by hand')
+    assert build_site(project).rendered == ['tutorial/index.html']
+    assert page.read_bytes() == original
+
+
+def test_a_page_whose_source_is_gone_leaves_the_site(project):
+    extra = project / 'home/tutorial/extra.py'
+    extra.write_text('x = 1\n')
+    build_site(project)
+    assert (project / 'site/tutorial/extra.html').is_file()
+    extra.unlink()
+    report = build_site(project)
+    assert report.removed == ['tutorial/extra.html'] and not (project / 'site/tutorial/extra.html').exists()
+
+
+def test_a_folder_that_is_not_a_site_is_not_used_as_one(project):
+    (project / 'site').mkdir()
+    (project / 'site' / 'precious.txt').write_text('keep me')
+    with pytest.raises(BuildError) as error:
+        build_site(project)
+    assert 'holds files but no sitemap.xml' in str(error.value)
+    assert (project / 'site' / 'precious.txt').read_text() == 'keep me'
+
+
+def test_the_sitemap_is_valid_xml_listing_every_page(project):
+    build_site(project, site_url='https://example.org/capsules/')
+    data = (project / 'site/sitemap.xml').read_bytes()
+    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    namespace = {'s': 'http://www.sitemaps.org/schemas/sitemap/0.9'}
+    locations = [loc.text for loc in ElementTree.fromstring(data).findall('s:url/s:loc', namespace)]
+    assert locations == ['https://example.org/capsules/', 'https://example.org/capsules/tutorial/',
+                         'https://example.org/capsules/tutorial/readme.html']
+
+
+def test_lastmod_is_the_day_of_the_last_commit_and_absent_for_uncommitted_changes(project):
+    def git(*arguments):
+        environment = dict(os.environ, GIT_AUTHOR_DATE='2024-03-05T12:00:00+00:00',
+                           GIT_COMMITTER_DATE='2024-03-05T12:00:00+00:00', GIT_AUTHOR_NAME='A',
+                           GIT_AUTHOR_EMAIL='a@example.org', GIT_COMMITTER_NAME='A', GIT_COMMITTER_EMAIL='a@example.org')
+        subprocess.run(['git', *arguments], cwd=project, check=True, capture_output=True, env=environment)
+
+    git('init', '-q')
+    git('add', 'home')
+    git('commit', '-q', '-m', 'Sources')
+    build_site(project)
+    assert (project / 'site/sitemap.xml').read_text().count('<lastmod>2024-03-05</lastmod>') == 3
+    readme = project / 'home/tutorial/readme.md'
+    readme.write_text(readme.read_text() + '\nChanged.\n')
+    report = build_site(project)
+    assert (project / 'site/sitemap.xml').read_text().count('<lastmod>2024-03-05</lastmod>') == 2
+    assert 'home/tutorial/readme.md' in report.notes[0] and 'commit them' in report.notes[0]
+
+
+def failure(project, path: str, content, roots=('home',)) -> str:
+    """
+    The message of the build that fails on `content` written to `path` in the project.
+    """
+    target = project / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content)
+    with pytest.raises(BuildFailed) as error:
+        build_site(project, roots=roots)
+    return str(error.value)
+
+
+def test_a_syntax_error_stops_the_build_at_its_line(project):
+    assert failure(project, 'home/bad.py', 'x = 1\n\ndef f(:\n') == 'home/bad.py:3: is not valid Python: invalid syntax'
+
+
+def test_a_file_that_is_not_utf8_stops_the_build_at_its_line(project):
+    message = failure(project, 'home/latin.py', '# caf\xe9\nx = 1\n'.encode('latin-1'))
+    assert message.startswith('home/latin.py:1: is not UTF-8')
+
+
+def test_a_broken_image_stops_the_build_at_its_line(project):
+    message = failure(project, 'home/pictures.py', '"""\nText.\n\n![A plot](images/plot.png)\n"""\n')
+    assert message == 'home/pictures.py:4: the image images/plot.png leads to home/images/plot.png, which does not exist'
+
+
+def test_a_broken_link_stops_the_build_at_its_line(project):
+    message = failure(project, 'home/links.py', '# See [the trainer](trainer.html).\nx = 1\n')
+    assert message.startswith('home/links.py:1: the link trainer.html leads to home/trainer.html, which does not exist')
+
+
+def test_a_lone_dollar_stops_the_build_at_its_line(project):
+    message = failure(project, 'home/money.py', 'x = 1\n# It costs $5.\ny = 2\n')
+    assert message.startswith('home/money.py:2: a `$` here neither opens nor closes a formula')
+
+
+def test_an_invalid_formula_stops_the_build_at_its_line_with_its_text(project):
+    message = failure(project, 'home/formula.py', 'x = 1\n# The sum:\n#\n# $$\\sum_{i$$\ny = 2\n')
+    assert message.startswith('home/formula.py:4: KaTeX cannot typeset the formula $\\sum_{i$: KaTeX parse error')
+
+
+def test_every_error_of_a_build_is_reported_at_once(project):
+    (project / 'home/one.py').write_text('def f(:\n')
+    message = failure(project, 'home/two.py', 'def g(:\n')
+    assert message.splitlines() == ['home/one.py:1: is not valid Python: invalid syntax',
+                                    'home/two.py:1: is not valid Python: invalid syntax']
+
+
+def test_the_command_prints_the_errors_and_exits_with_1(project, monkeypatch, capsys):
+    (project / 'home/bad.py').write_text('def f(:\n')
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
+    assert capsys.readouterr().err == 'home/bad.py:1: is not valid Python: invalid syntax\n'
+
+
+def test_an_interrupted_build_leaves_no_half_written_page(project, monkeypatch):
+    build_site(project)
+    before = site_files(project / 'site')
+    for source in ('home/tutorial/__init__.py', 'home/tutorial/readme.md'):
+        path = project / source
+        path.write_text(path.read_text() + '\n# Changed.\n')
+
+    # The first rename of a finished file into place is where the build is interrupted.
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, 'replace', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(project)
+    assert site_files(project / 'site') == before

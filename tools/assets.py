@@ -1,0 +1,68 @@
+"""
+---
+title: Files copied into the site
+summary: The stylesheets, KaTeX's stylesheet and fonts, and the images the notes show.
+---
+
+# Files copied into the site
+
+Besides its pages, the site holds:
+
+* `static/`: the stylesheet of the pages (`tools/static/`), and that of the code's colours,
+  made by [Pygments](highlight.html);
+* `katex/`: the stylesheet and fonts of KaTeX, from the npm package, so that the math needs no
+  other host;
+* the images and other files the notes point to, at the same place relative to the page as
+  relative to its source, so that a link that works beside the source works on the site.
+
+KaTeX's stylesheet offers each font in three formats. Every current browser reads WOFF2, and
+`docs/` is committed, so only the WOFF2 files are copied, a quarter of the bytes, and the
+stylesheet's font lists are cut to them.
+"""
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Dict
+
+from tools.errors import BuildError
+from tools.highlight import stylesheet
+from tools.katex import KATEX_PACKAGE
+
+STATIC = Path(__file__).resolve().parent / 'static'
+
+# The types of file the notes may point to besides pages.
+ASSET_SUFFIXES = {'.png', '.jpg', '.jpeg', '.gif', '.svg', '.webp', '.pdf'}
+
+# A font in a format other than WOFF2 in KaTeX's `@font-face` lists.
+OTHER_FONT_FORMATS = re.compile(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
+FONT_URL = re.compile(r'url\(([^)]+)\)')
+
+
+def site_files() -> Dict[PurePosixPath, bytes]:
+    """
+    The files of the site that do not depend on the sources, by their path in the site.
+    """
+    files = {PurePosixPath('static') / path.name: path.read_bytes() for path in sorted(STATIC.iterdir())}
+    files[PurePosixPath('static/pygments.css')] = stylesheet().encode()
+    files.update(_katex_files())
+    return files
+
+
+def _katex_files() -> Dict[PurePosixPath, bytes]:
+    """
+    ## KaTeX
+
+    The stylesheet with WOFF2 fonts only, and those fonts. If a new KaTeX changes how its
+    stylesheet lists fonts, the build stops rather than ship a stylesheet that points at fonts
+    that are not there.
+    """
+    dist = KATEX_PACKAGE / 'dist'
+    css = OTHER_FONT_FORMATS.sub('', (dist / 'katex.min.css').read_text(encoding='utf-8'))
+    fonts = sorted(set(FONT_URL.findall(css)))
+    if not fonts or any(not font.startswith('fonts/') or not font.endswith('.woff2') for font in fonts):
+        raise BuildError(f'the stylesheet of KaTeX ({dist / "katex.min.css"}) does not list its fonts as '
+                         f'tools/assets.py expects; update OTHER_FONT_FORMATS there')
+    files = {PurePosixPath('katex/katex.min.css'): css.encode()}
+    for font in fonts:
+        files[PurePosixPath('katex') / font] = (dist / font).read_bytes()
+    return files

@@ -1,0 +1,73 @@
+"""
+---
+title: Front matter
+summary: The YAML block at the top of a module docstring that gives a page its title and summary.
+---
+
+# Front matter
+
+A module docstring (or a Markdown file) may open with a block of YAML between two `---` lines:
+
+```yaml
+---
+title: Capsule Networks
+summary: Squash, routing by agreement and the margin loss.
+---
+```
+
+The `title` names the page in the browser's tab, in the site's lists and in previews of shared
+links; the `summary` is its meta description and the text of those previews. The block is taken
+out of the notes, so the reader sees it only through its effects.
+"""
+
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+
+from tools.errors import SourceError
+from tools.split import Section
+
+# The keys a page may set; any other is most likely a typo, and stops the build.
+KEYS = ('title', 'summary')
+
+
+def take_front_matter(path: Path, sections: List[Section]) -> Dict[str, str]:
+    """
+    The front matter of the module docstring (the notes of kind `module`, in the first section),
+    removed from it; `{}` when there is none.
+
+    The removed lines are replaced by empty lines, so that the lines after them keep their
+    numbers for error messages.
+    """
+    notes = next((n for n in sections[0].notes if n.kind == 'module'), None) if sections else None
+    if notes is None:
+        return {}
+    lines = notes.text.split('\n')
+    # The block must be the first thing in the docstring, after blank lines.
+    opening = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if opening is None or lines[opening].rstrip() != '---':
+        return {}
+    closing = next((i for i in range(opening + 1, len(lines)) if lines[i].rstrip() == '---'), None)
+    if closing is None:
+        raise SourceError(path, notes.line + opening, 'the front matter opened here with `---` is never '
+                                                      'closed: add a line `---` after its last key')
+    try:
+        meta = yaml.safe_load('\n'.join(lines[opening + 1:closing]))
+    except yaml.YAMLError as error:
+        mark = getattr(error, 'problem_mark', None)
+        line = notes.line + opening + 1 + (mark.line if mark else 0)
+        problem = getattr(error, 'problem', None) or str(error)
+        raise SourceError(path, line, f'the front matter is not valid YAML: {problem}') from None
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        raise SourceError(path, notes.line + opening + 1, 'the front matter must be `key: value` lines, '
+                                                          f'with the keys {", ".join(KEYS)}')
+    for key, value in meta.items():
+        if key not in KEYS:
+            raise SourceError(path, notes.line + opening + 1, f'unknown front matter key `{key}`; the keys '
+                                                              f'are {", ".join(KEYS)}')
+        if not isinstance(value, str):
+            raise SourceError(path, notes.line + opening + 1, f'the front matter `{key}` must be text')
+    notes.text = '\n' * (closing + 1) + '\n'.join(lines[closing + 1:])
+    return {key: ' '.join(value.split()) for key, value in meta.items()}

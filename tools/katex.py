@@ -1,0 +1,97 @@
+"""
+---
+title: Math with KaTeX, in one process
+summary: Every formula of a build is typeset by KaTeX in a single Node.js process, to HTML and MathML, and cached.
+---
+
+# Math with KaTeX, in one process
+
+The formulas are typeset when the site is built, not in the reader's browser: a page opens with
+its math in place and without JavaScript, and a formula KaTeX cannot read stops the build
+instead of reaching a reader as raw TeX.
+
+[KaTeX](https://katex.org) is a JavaScript library, pinned in `package.json`. Starting Node.js
+costs a good part of a second, so all the formulas of a build go to one process: the script
+`tools/katex_render.js` beside this file reads them as a JSON list on its standard input and
+writes their HTML, or KaTeX's error, as a JSON list on its standard output.
+Each result is HTML for the eye plus MathML for screen readers.
+
+Results are cached by formula in the build folder (`.build/katex.json`), with the version of
+KaTeX that made them, so that a rebuild typesets only new formulas.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from tools.errors import BuildError, SourceError
+from tools.files import write_if_changed
+from tools.markdown import Formula
+
+# The KaTeX package `npm ci` installs, and the script that drives it.
+KATEX_PACKAGE = Path(__file__).resolve().parent.parent / 'node_modules' / 'katex'
+SCRIPT = Path(__file__).resolve().parent / 'katex_render.js'
+
+
+def katex_version() -> str:
+    """
+    The version of the installed KaTeX; missing KaTeX is a set-up problem with a known fix.
+    """
+    try:
+        return json.loads((KATEX_PACKAGE / 'package.json').read_text())['version']
+    except FileNotFoundError:
+        raise BuildError(f'KaTeX is not installed ({KATEX_PACKAGE} is missing): run `make setup`, '
+                         'or `npm ci`') from None
+
+
+def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str], str], List[SourceError]]:
+    """
+    ## Typesetting
+
+    The HTML of each formula, by `Formula.key`, and an error for each place where a formula
+    KaTeX cannot read is written, naming the file, the line, the formula and KaTeX's reason.
+    """
+    version = katex_version()
+    cache_file = cache / 'katex.json'
+    stored = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    known = stored.get('formulas', {}) if stored.get('version') == version else {}
+
+    def name(key: Tuple[bool, str]) -> str:
+        return ('display:' if key[0] else 'inline:') + key[1]
+
+    # The formulas not typeset before, each once, in a fixed order.
+    missing = sorted({f.key for f in formulas if name(f.key) not in known})
+    failed = {}
+    if missing:
+        for key, result in zip(missing, _run_katex(missing)):
+            if 'html' in result:
+                known[name(key)] = result['html']
+            else:
+                failed[key] = result['error']
+        write_if_changed(cache_file, json.dumps({'version': version, 'formulas': known}, sort_keys=True).encode())
+
+    errors = [SourceError(f.path, f.line, f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
+              for f in formulas if f.key in failed]
+    results = {f.key: known[name(f.key)] for f in formulas if f.key not in failed}
+    return results, errors
+
+
+def _run_katex(keys: List[Tuple[bool, str]]) -> List[dict]:
+    """
+    ## The one process
+
+    Runs `katex_render.js` once for all the formulas.
+    """
+    request = json.dumps([{'tex': tex, 'display': display} for display, tex in keys])
+    try:
+        done = subprocess.run(['node', str(SCRIPT)], input=request, capture_output=True, text=True,
+                              encoding='utf-8', cwd=SCRIPT.parent)
+    except FileNotFoundError:
+        raise BuildError('Node.js (`node`) is needed to typeset the math, and is not on the PATH: '
+                         'install Node.js 20, then run `make setup`') from None
+    if done.returncode != 0:
+        raise BuildError(f'KaTeX failed ({SCRIPT.name} exited with {done.returncode}): '
+                         f'{done.stderr.strip()}\nIs KaTeX installed? Run `make setup`, or `npm ci`.')
+    return json.loads(done.stdout)
+
