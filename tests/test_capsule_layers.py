@@ -92,11 +92,11 @@ def test_predictions_are_w_ij_times_u_i(router):
     u = torch.randn(2, 6, 3, dtype=torch.float64)
     w = explicit_matrices(router)
     u_hat = router.predictions(u)
-    assert u_hat.shape == (2, 6, 4, 5)
+    assert u_hat.shape == (2, 4, 6, 5)
     for sample in range(2):
         for i in range(6):
             for j in range(4):
-                assert torch.allclose(u_hat[sample, i, j], w[i, j] @ u[sample, i])
+                assert torch.allclose(u_hat[sample, j, i], w[i, j] @ u[sample, i])
 
 
 def test_routing_matches_procedure_1(router):
