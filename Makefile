@@ -46,11 +46,11 @@ SITE_ARGS = labml_nn tools --out docs --source-url $(SOURCE_URL) --site-url $(SI
 
 .PHONY: docs serve chromium
 
-docs: $(PY_STAMP) $(NODE_STAMP) chromium
+docs: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m tools.build $(SITE_ARGS)
 
 # Serves docs/ on http://127.0.0.1:$(PORT) and rebuilds it when a source changes.
-serve: $(PY_STAMP) $(NODE_STAMP) chromium
+serve: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m tools.serve $(SITE_ARGS) --port $(PORT)
 
 # Debian's Chromium, for the browser test of the site; installed when missing.
