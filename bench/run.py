@@ -327,9 +327,9 @@ def report(results: List[Dict]) -> str:
     The table, each runner's notes, the ratios, and the summary as the last line.
     """
     lines = [format_table(results), '']
-    for result in results:
-        for note in result.get('notes', []):
-            lines.append(f'note ({label(result)}, {result["name"]}): {note}')
+    # Each note once, though several runs of a runner repeat it.
+    notes = [f'note ({label(result)}, {result["name"]}): {note}' for result in results for note in result.get('notes', [])]
+    lines += list(dict.fromkeys(notes))
     compared = ratios(results)
     if compared:
         lines += ['', format_ratios(compared)]

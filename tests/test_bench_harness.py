@@ -95,10 +95,12 @@ def test_the_accuracy_summary_gives_each_time_and_its_ratio(accuracy_results):
     assert 'ours_to99.7=800.0s anchor_to99.7=- ratio_to99.7=-' in last
 
 
-def test_the_report_shows_the_anchor_notes_and_the_ratio_table(throughput_results):
+def test_the_report_shows_each_note_once_and_the_ratio_table(throughput_results):
     throughput_results[0]['notes'] = ['Its training loop is mirrored.']
-    text = run.report(throughput_results)
-    assert 'note (anchor, labml-nn 0.5.1): Its training loop is mirrored.' in text
+    anchor_accuracy = result('anchor', mode='accuracy', best=98.0)
+    anchor_accuracy['notes'] = ['Its training loop is mirrored.']
+    text = run.report(throughput_results + [anchor_accuracy])
+    assert text.count('note (anchor, labml-nn 0.5.1): Its training loop is mirrored.') == 1
     assert 'ours / anchor' in text and '2.05x' in text
 
 
