@@ -327,6 +327,9 @@ def report(results: List[Dict]) -> str:
     The table, each runner's notes, the ratios, and the summary as the last line.
     """
     lines = [format_table(results), '']
+    # Which processor or GPU gave the numbers.
+    devices = [f'device {r["device"]}: {r["device_name"]}, {r["threads"]} torch threads, torch {r["torch"]}' for r in results]
+    lines += list(dict.fromkeys(devices))
     # Each note once, though several runs of a runner repeat it.
     notes = [f'note ({label(result)}, {result["name"]}): {note}' for result in results for note in result.get('notes', [])]
     lines += list(dict.fromkeys(notes))
@@ -412,6 +415,9 @@ def main(argv: Optional[Sequence[str]] = None):
     """
     args = parse_args(argv)
     if args.table:
+        missing = [str(path) for path in args.table if not path.is_file()]
+        if missing:
+            raise BenchError('no saved results in ' + ', '.join(missing) + ' (save them with --save FILE)')
         results = [result for path in args.table for result in json.loads(path.read_text())]
         print(report(results))
         return

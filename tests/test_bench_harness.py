@@ -104,6 +104,11 @@ def test_the_report_shows_each_note_once_and_the_ratio_table(throughput_results)
     assert 'ours / anchor' in text and '2.05x' in text
 
 
+def test_the_report_names_each_device_that_gave_numbers_once(throughput_results):
+    text = run.report(throughput_results)
+    assert text.count('device cpu: a processor, 2 torch threads, torch 2.x') == 1
+
+
 def test_the_anchor_alone_gives_a_summary_without_ratios():
     only = [result('anchor', images_per_second=73.14)]
     assert run.report(only).splitlines()[-1] == 'summary: device=cpu anchor=73.1 img/s'
@@ -115,6 +120,11 @@ def test_saved_results_are_reported_again_without_training(tmp_path, capsys, thr
     saved.write_text(json.dumps(throughput_results))
     run.main(['--table', str(saved)])
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith('summary: device=cpu ours=150.2')
+
+
+def test_reporting_a_missing_results_file_names_it(tmp_path):
+    with pytest.raises(run.BenchError, match='no saved results in .*absent.json'):
+        run.main(['--table', str(tmp_path / 'absent.json')])
 
 
 def test_the_quick_plan_trains_the_anchor_once_and_ours_at_both_settings():
