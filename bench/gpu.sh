@@ -71,7 +71,7 @@ wheel() {
 # A wheel unpacked into a folder: with pip where there is one, else as the zip file it is.
 install_wheel() {
     if "$PY" -m pip --version >/dev/null 2>&1; then
-        "$PY" -m pip install --quiet --no-deps --no-index --disable-pip-version-check --target "$1" "$2"
+        PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --no-deps --no-index --disable-pip-version-check --target "$1" "$2"
     else
         "$PY" -m zipfile -e "$2" "$1"
     fi
