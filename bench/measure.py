@@ -182,7 +182,7 @@ def require_mnist(root: Path) -> Path:
     """
     ## The data
 
-    Both runners read the same four files through torchvision. A missing file stops the run here
+    Both runners read the same four files. A missing file stops the run here
     with the files' names and the fix, not inside torchvision.
     """
     raw = Path(root) / 'MNIST' / 'raw'
