@@ -56,3 +56,44 @@ serve: $(PY_STAMP) $(NODE_STAMP)
 # Debian's Chromium, for the browser test of the site; installed when missing.
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# ---- The benchmark against labml-nn 0.5.1 (bench/) ----
+#
+#   make bench-quick      throughput on a few steps: a couple of minutes on a 2-core CPU
+#   make bench            throughput on more steps
+#   make bench-accuracy   training seconds until 99.0 / 99.5 / 99.6 / 99.7% test accuracy
+#   make gpu-bundle       what bench/gpu.sh needs on a GPU machine without internet access
+#   make gpu-bench-tiny   bench/gpu.sh on the CPU, with a few steps and images
+#
+# BENCH_ARGS="--runners anchor --steps 50" passes options to `python -m bench.run`.
+
+GPU_BUNDLE := .build/gpu-bundle
+# For a Python 3.12 machine with torch 2.11: the anchor, labml, and what a bare torch lacks
+# (bench/gpu.sh installs each only where it cannot be imported).
+GPU_WHEELS := labml-nn==0.5.1 labml==0.5.3 torchvision==0.26.0 pillow==13.0.0 numpy==2.5.5 pyyaml==6.0.4
+GPU_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.12 \
+	--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
+MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+
+.PHONY: bench bench-quick bench-accuracy gpu-bundle gpu-bench-tiny
+
+bench-quick: setup
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
+
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-accuracy: setup
+	$(PY) -m bench.run --accuracy $(BENCH_ARGS)
+
+# The wheels (pip skips those already there) and MNIST, gzipped.
+gpu-bundle: setup
+	$(PY) -m pip download --quiet --no-deps $(GPU_PLATFORM) -d $(GPU_BUNDLE)/wheels $(GPU_WHEELS)
+	mkdir -p $(GPU_BUNDLE)/mnist
+	for name in $(MNIST_FILES); do \
+		[ -f $(GPU_BUNDLE)/mnist/$$name.gz ] || gzip -9 -n -c data/MNIST/raw/$$name > $(GPU_BUNDLE)/mnist/$$name.gz; \
+	done
+	du -sh $(GPU_BUNDLE)
+
+gpu-bench-tiny: gpu-bundle
+	BENCH_TINY=1 PYTHON=$(PY) bash bench/gpu.sh
