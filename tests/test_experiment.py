@@ -16,8 +16,8 @@ from labml_nn.helpers import checkpoint
 from labml_nn.helpers import mnist as mnist_data
 from labml_nn.helpers.configs import ConfigError
 
-# A run small enough for a test: a few hundred images, small batches
-TINY = ['device=cpu', 'train_subset=256', 'valid_subset=128', 'batch_size=64']
+# A run small enough for a test: a few hundred images, small batches, no compilation
+TINY = ['device=cpu', 'train_subset=256', 'valid_subset=128', 'batch_size=64', 'compile=off']
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -94,7 +94,7 @@ def test_corrupt_data_stops_the_run_with_one_clear_message(tmp_path, monkeypatch
 
 @pytest.fixture(scope='module')
 def short_run():
-    """Two epochs on 4,096 images: long enough to learn, a minute or so on a CPU."""
+    """Two epochs on 4,096 images, compiled as by default: long enough to learn, a minute or so."""
     return experiment.main(['device=cpu', 'train_subset=4096', 'valid_subset=1024', 'batch_size=64',
                             'learning_rate=1e-3', 'epochs=2'])
 
@@ -121,7 +121,9 @@ def test_the_run_folder_holds_the_log_configs_checkpoint_and_reconstructions(sho
 
 def test_evaluation_only_mode_prints_the_checkpoints_test_accuracy(short_run, capsys):
     accuracy = experiment.main(['--evaluate', short_run.name])
-    assert accuracy == pytest.approx(metrics(short_run)['accuracy.valid'][-1][1])
+    # The same weights on the same 1,024 test images; in bfloat16, with the model compiled
+    # afresh, a digit or two on the edge between two classes may fall the other way.
+    assert accuracy == pytest.approx(metrics(short_run)['accuracy.valid'][-1][1], abs=2 / 1024)
     assert 'Test accuracy' in capsys.readouterr().out
 
 

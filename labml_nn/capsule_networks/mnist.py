@@ -33,6 +33,8 @@ accuracy on the test set; the hyperparameters here are the paper's or were fixed
 these runs, so no search could have fitted them to it.
 """
 
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -247,13 +249,13 @@ class Configs(TrainValidConfigs):
       cosine to almost zero. The large batch makes fewer, less noisy steps, so it can take larger
       ones; the warm-up keeps them from breaking the routing at the start, when the weights are
       small; the final decay settles the weights into a minimum. Adam's $\beta_1$ stays at $0.9$.
-    * **bfloat16 on the GPU**: the convolutions and matrix products run in bfloat16 under
-      autocast, the squash, the routing logits and the losses in 32-bit floats
-      ([see the squash](index.html#squash)).
+    * **bfloat16 where the hardware computes in it** (GPUs, and CPUs with AVX-512 BF16 or AMX):
+      the convolutions and matrix products run in bfloat16 under autocast; the squash, the routing
+      logits and the losses in 32-bit floats ([see the squash](index.html#squash)).
     * **Channels-last memory layout** for the convolutions, the layout that cuDNN's and oneDNN's
       fastest kernels read.
-    * **`torch.compile` on the GPU** fuses the many small element-wise operations of the routing
-      into a few kernels.
+    * **`torch.compile`** fuses the many small element-wise operations of the routing into a few
+      kernels. The first steps wait for the compiler, about 10 to 20 seconds.
 
     `schedule=constant batch_size=64 precision=fp32` trains as the original tutorial does.
     """
@@ -284,7 +286,8 @@ class Configs(TrainValidConfigs):
     # The precision of the convolutions and matrix products: `auto` (bfloat16 on a GPU or on a
     # CPU with native bfloat16 instructions, else 32-bit), `fp32` or `bf16`
     precision: torch.dtype = 'auto'
-    # Whether to compile the model with `torch.compile`: `auto` (on a GPU), `on` or `off`
+    # Whether to compile the model with `torch.compile`: `auto` (wherever the compiler can run),
+    # `on` or `off`
     compile: bool = 'auto'
 
     # The model and its optimizer, made by the `@option` functions below
@@ -367,10 +370,10 @@ def _capsule_network(c: Configs):
 @option(Configs.optimizer, 'adam')
 def _adam(c: Configs):
     """
-    Adam, as in the paper, with PyTorch's defaults for $\\beta_1, \\beta_2, \\epsilon$. On a GPU,
-    the fused implementation updates all parameters in one kernel.
+    Adam, as in the paper, with PyTorch's defaults for $\\beta_1, \\beta_2, \\epsilon$. The fused
+    implementation updates all parameters in one pass, on a GPU in one kernel.
     """
-    return torch.optim.Adam(c.model.parameters(), lr=c.learning_rate, fused=c.device.type == 'cuda')
+    return torch.optim.Adam(c.model.parameters(), lr=c.learning_rate, fused=True)
 
 
 @option(Configs.schedule, 'one_cycle')
@@ -413,7 +416,21 @@ def _bf16(c: Configs):
 
 @option(Configs.compile, 'auto')
 def _auto_compile(c: Configs):
-    return c.device.type == 'cuda'
+    """
+    Compile wherever the compiler can run: it generates Triton kernels on a GPU and C++ on a CPU.
+    """
+    return _compiler_missing(c.device) is None
+
+
+def _compiler_missing(device: torch.device) -> Optional[str]:
+    """
+    What `torch.compile` lacks on `device`, or `None` when it has all it needs.
+    """
+    if device.type == 'cuda':
+        from torch.utils._triton import has_triton
+        return None if has_triton() else 'Triton is not installed'
+    compiler = os.environ.get('CXX', 'g++')
+    return None if shutil.which(compiler) else f'there is no C++ compiler ({compiler})'
 
 
 @option(Configs.compile, 'on')
@@ -429,14 +446,14 @@ def _compile_off(c: Configs):
 @option(Configs.forward)
 def _forward(c: Configs):
     """
-    The model compiled when `compile` is on. On a GPU the compiler needs Triton; without it the
-    model runs as it is, with a warning.
+    The model compiled when `compile` is on. When the compiler can't run here, the model runs as
+    it is, with a warning.
     """
     if not c.compile:
         return c.model
-    from torch.utils._triton import has_triton
-    if c.device.type == 'cuda' and not has_triton():
-        logger.log('compile=on, but Triton is not installed: running without torch.compile', Text.warning)
+    missing = _compiler_missing(c.device)
+    if missing is not None:
+        logger.log(f'compile=on, but {missing}: running without torch.compile', Text.warning)
         return c.model
     return torch.compile(c.model)
 
