@@ -59,7 +59,7 @@ def test_reconstructions_figure_without_misclassified_digits(model, digits, tmp_
 
 def test_perturbations_figure_is_drawn_at_its_size(model, digits, tmp_path):
     images, _ = digits
-    assert drawn_size(figures.perturbations_figure(model, images[:3]), tmp_path / 'p.png') == (990, 560)
+    assert drawn_size(figures.perturbations_figure(model, images[:3]), tmp_path / "p.png") == (2078, 1076)
 
 
 def test_routing_figures_are_drawn_at_their_size(model, digits, tmp_path):
@@ -113,10 +113,15 @@ def test_coupling_maps_put_each_coefficient_on_its_primary_capsules_map_row_and_
     assert torch.equal(maps[:, 5, 2, 4], couplings[:, index, winner])
 
 
-def test_entropy_of_an_even_split_is_ln_10_and_of_a_sure_one_zero():
-    even = torch.full((10,), 0.1)
-    sure = torch.nn.functional.one_hot(torch.tensor(3), 10).float()
-    assert torch.allclose(figures.entropy(torch.stack([even, sure])), torch.tensor([2.302585, 0.0]))
+def test_capsule_lengths_of_the_last_iteration_are_those_of_the_model(model, digits):
+    images, _ = digits
+    couplings, lengths = figures.capsule_lengths(model, images[:4])
+    assert couplings.shape == (3, 4, 1152, 10) and lengths.shape == (3, 4, 10)
+    with torch.no_grad():
+        digit_capsules, _, _ = model(images[:4])
+    assert torch.allclose(lengths[-1], digit_capsules.norm(dim=-1), atol=1e-5)
+    # The first iteration is an even split
+    assert torch.allclose(couplings[0], torch.full((4, 1152, 10), 0.1))
 
 
 def write_log(folder: Path, lines):
@@ -155,9 +160,9 @@ def test_a_missing_checkpoint_gives_one_clear_message_and_no_traceback(tmp_path)
 
 
 def test_a_command_line_without_a_run_shows_the_usage():
-    with pytest.raises(ValueError, match='which run'):
+    with pytest.raises(figures.UsageError, match='which run'):
         figures.main([])
-    with pytest.raises(ValueError, match='--test-subset takes a number'):
+    with pytest.raises(figures.UsageError, match='--test-subset takes a number'):
         figures.main(['run', '--test-subset', 'all'])
 
 

@@ -33,7 +33,7 @@ first digits of the test set, and the first misclassified ones found scanning it
 
 Each picture is a `matplotlib.figure.Figure` made without `pyplot`: no global state and no
 backend to choose, so the same functions save PNGs here and show the pictures inline in
-[the notebook](https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main/labml_nn/capsule_networks/mnist.ipynb).
+[the notebook](mnist.ipynb).
 """
 
 import io
@@ -58,6 +58,8 @@ from labml_nn.helpers.mnist import MNISTDataError
 
 # Pixels per inch of the PNGs: a figure of $w \times h$ inches is $100 w \times 100 h$ pixels.
 DPI = 100
+# The colours of a PNG's palette
+COLOURS = 64
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
 
@@ -65,6 +67,12 @@ PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
 class RunError(RuntimeError):
     """
     A run folder without what a picture needs; the message says what is missing and where.
+    """
+
+
+class UsageError(ValueError):
+    """
+    A command line that can't be used; the message says what is wrong.
     """
 
 
@@ -258,31 +266,46 @@ def perturbation_grid(model: MNISTCapsuleNetworkModel, digit_capsules: torch.Ten
 
 @torch.no_grad()
 def perturbations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, title: str = '',
-                         perturbations: torch.Tensor = PERTURBATIONS) -> Figure:
+                         perturbations: torch.Tensor = PERTURBATIONS, scale: int = 2) -> Figure:
     """
     ![What each dimension of a digit capsule encodes](images/perturbations.png)
 
     The grids of `perturbation_grid` for each of `images`, `[k, 1, 28, 28]`, side by side, each
     perturbing the capsule of the digit the model predicts. The paper finds dimensions that
-    encode the stroke's thickness, the skew, the width, and localised parts of a digit; some
-    dimensions here do much the same, others change the digit little over this range.
+    encode the stroke's thickness, the skew, the width, and localised parts of a digit.
+
+    Each pixel of a digit is drawn as `scale` $\\times$ `scale` pixels of the PNG, exactly, so
+    that the small changes from one column to the next are not blurred by resampling.
     """
     # `[k, 10, 16]` and `[k]`
     digit_capsules, _, predictions = model(images)
-    figure = Figure(figsize=(len(images) * 3.1 + 0.6, 5.6), dpi=DPI, layout='constrained')
-    panels = np.atleast_1d(figure.subplots(1, len(images)))
-    for index, (axes, capsules, digit) in enumerate(zip(panels, digit_capsules, predictions)):
-        grid = perturbation_grid(model, capsules, digit.item(), perturbations)
-        # Labels for the two ends and the middle of the perturbations
-        columns = [('0' if abs(p) < 1e-6 else f'{p:+.2f}') if k in (0, len(perturbations) // 2, len(perturbations) - 1) else ''
-                   for k, p in enumerate(perturbations.tolist())]
+    # `[16, 11, 28, 28]` for each digit
+    grids = [perturbation_grid(model, capsules, digit.item(), perturbations)
+             for capsules, digit in zip(digit_capsules, predictions)]
+    # The size of a panel in pixels, and the margins around the panels: for the labels of the
+    # rows on the left, the titles on top, the labels of the columns below
+    height, width = (side * scale for side in mosaic(grids[0]).shape)
+    left, right, top, bottom, between = 60, 10, 70, 50, 20
+    figure_width = left + len(grids) * (width + between) - between + right
+    figure_height = top + height + bottom
+    figure = Figure(figsize=(figure_width / DPI, figure_height / DPI), dpi=DPI)
+    # Labels for the two ends and the middle of the perturbations
+    ends = (0, len(perturbations) // 2, len(perturbations) - 1)
+    columns = [('0' if abs(p) < 1e-6 else f'{p:+.2f}') if k in ends else ''
+               for k, p in enumerate(perturbations.tolist())]
+    for index, (grid, digit) in enumerate(zip(grids, predictions)):
+        axes = figure.add_axes([(left + index * (width + between)) / figure_width, bottom / figure_height,
+                                width / figure_width, height / figure_height])
         _show_grid(axes, grid, vmin=0, vmax=1, column_labels=columns,
                    row_labels=[str(d + 1) for d in range(grid.shape[0])] if index == 0 else None)
-        axes.set_title(f'capsule of digit {digit.item()}', fontsize=9)
-        axes.set_xlabel('perturbation')
-    panels[0].set_ylabel('dimension')
+        axes.set_title(f'capsule of digit {digit.item()}', fontsize=11)
+        axes.set_xlabel('perturbation', fontsize=11)
+        axes.tick_params(labelsize=11)
+        if index == 0:
+            axes.set_ylabel('dimension', fontsize=11)
+    # The title in the top margin, above the panels' titles
     figure.suptitle(f'Each dimension of the predicted capsule changed by $-0.25 \\dots 0.25$, decoded; {title}',
-                    fontsize=9)
+                    fontsize=11, y=1 - 10 / figure_height, va='top')
     return figure
 
 
@@ -313,23 +336,26 @@ def coupling_maps(couplings: torch.Tensor, digit: int) -> torch.Tensor:
 
 
 def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: int, title: str = '') -> Figure:
-    """
+    r"""
     ![The coupling coefficients of the last routing iteration](images/routing.png)
 
     The digit, and the coupling coefficients $c_{ij^*}$ of the last iteration to the winning
     capsule $j^*$, for each of the $6 \times 6$ capsules of each of the $32$ primary capsule maps,
-    one colour scale for all. $c_{ij} = 0.1$ is an even split among the ten digit capsules, as
-    in the first iteration; a capsule above it sends more than its share to the winning digit.
+    one colour scale for all. The scale is centred on $0.1$, an even split among the ten digit
+    capsules, as in the first iteration: red capsules send the winning digit more than an even
+    share of their output, blue ones less.
     """
     couplings, winner = routing(model, image)
     # The last iteration's maps, as 4 rows of 8 maps: `[4, 8, 6, 6]`
     maps = coupling_maps(couplings, winner)[-1].view(4, 8, 6, 6)
+    # The largest distance from an even split sets both ends of the scale
+    spread = max((maps - 0.1).abs().max().item(), 1e-3)
     figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
     digit_axes, maps_axes = figure.subplots(1, 2, width_ratios=[1, 4])
     digit_axes.imshow(image[0].cpu().numpy(), cmap='gray', vmin=0, vmax=1, interpolation='nearest')
     digit_axes.set_title(f'label {label}, capsule {winner} wins', fontsize=9)
     digit_axes.axis('off')
-    shown = _show_grid(maps_axes, maps, gap=1, cmap='viridis')
+    shown = _show_grid(maps_axes, maps, gap=1, cmap='RdBu_r', vmin=0.1 - spread, vmax=0.1 + spread)
     maps_axes.set_title(f'$c_{{ij}}$ of iteration {len(couplings)} to capsule {winner}, '
                         f'for the 6×6 capsules of each of the 32 primary capsule maps', fontsize=9)
     figure.colorbar(shown, ax=maps_axes, shrink=0.9, label='$c_{ij}$')
@@ -337,63 +363,78 @@ def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: 
     return figure
 
 
-def entropy(couplings: torch.Tensor) -> torch.Tensor:
-    r"""
-    How evenly each primary capsule splits its output, in nats:
-    $H_i = -\sum_j c_{ij} \ln c_{ij}$, from $\ln 10 = 2.30$ for an even split down to $0$ when
-    all goes to one digit capsule.
-
-    * `couplings` is `[..., 10]`; returns `[...]`
-    """
-    return -(couplings * couplings.clamp_min(1e-30).log()).sum(dim=-1)
-
-
 @torch.no_grad()
+def capsule_lengths(model: MNISTCapsuleNetworkModel, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    r"""
+    The coupling coefficients of every iteration, `[iterations, k, 1152, 10]`, for `images`,
+    `[k, 1, 28, 28]`, and the lengths $\lVert \mathbf{v}_j \rVert$ the digit capsules would have
+    if routing stopped after each iteration, `[iterations, k, 10]`: the output of iteration $r$ is
+    $\mathbf{v}_j = \text{squash}(\sum_i c_{ij} \hat{\mathbf{u}}_{j|i})$ with that iteration's
+    $c_{ij}$.
+    """
+    router = model.digit_capsules
+    primary_capsules = model.primary_capsules(images)
+    _, couplings = router.route(primary_capsules)
+    # `[iterations, k, 1152, 10]`
+    couplings = torch.stack(couplings).float()
+    # $\hat{\mathbf{u}}_{j|i}$, `[k, 10, 1152, 16]`
+    u_hat = router.predictions(primary_capsules).float()
+    # $\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}$ of each iteration, `[iterations, k, 10, 16]`
+    s = torch.einsum('rkij,kjid->rkjd', couplings, u_hat)
+    return couplings, router.squash(s).norm(dim=-1)
+
+
 def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, title: str = '') -> Figure:
     r"""
     ### Routing iterations
 
-    ![How the coupling coefficients change over the iterations](images/routing_iterations.png)
+    ![How the coupling coefficients and the capsules change over the iterations](images/routing_iterations.png)
 
-    How routing sharpens the coupling coefficients, iteration by iteration, for the first of
-    `images`, `[k, 1, 28, 28]`, and over all of them.
+    What the iterations of routing change, for `images`, `[k, 1, 28, 28]`:
 
-    * Left: the distribution of $c_{ij^*}$ over the $1152$ primary capsules $i$, for the winning
-      capsule $j^*$ of the first digit. At iteration $1$ all are $0.1$.
-    * Right: over the $k$ digits, the mean over the primary capsules of $c_{ij^*}$, the share of
-      the winning capsule, and of the entropy $H_i$ of each capsule's split.
+    * Left: for the first digit, the distribution of $c_{ij^*}$ over the $1152$ primary capsules
+      $i$, for the winning capsule $j^*$. At iteration $1$ all are $0.1$; each iteration spreads
+      them further, towards the capsules whose predictions agree with $\mathbf{v}_{j^*}$.
+    * Right: over all `images`, the mean length of the winning digit capsule and of the longest
+      of the others, as routing would leave them after each iteration, and the number of digits
+      whose winner after the first iteration, the even split, is already the final one.
     """
-    # The routing of all the digits: `[iterations, k, 1152, 10]` and the winners, `[k]`
-    digit_capsules, couplings = model.digit_capsules.route(model.primary_capsules(images))
-    couplings = torch.stack(couplings).float()
-    winners = digit_capsules.norm(dim=-1).argmax(dim=-1)
-    # $c_{ij^*}$, `[iterations, k, 1152]`
-    to_winner = couplings.gather(-1, winners[None, :, None, None].expand(len(couplings), -1, 1152, 1))[..., 0]
-    iterations = range(1, len(couplings) + 1)
+    couplings, lengths = capsule_lengths(model, images)
+    # The winner of the last iteration, `[k]`
+    winners = lengths[-1].argmax(dim=-1)
+    # $c_{ij^*}$ of the first digit, `[iterations, 1152]`
+    to_winner = couplings[:, 0, :, winners[0]]
+    # The lengths of the winners and of the longest losers, `[iterations, k]` each
+    winner_lengths = lengths.gather(-1, winners[None, :, None].expand(len(lengths), -1, 1))[..., 0]
+    loser_lengths = lengths.scatter(-1, winners[None, :, None].expand(len(lengths), -1, 1), -1).max(dim=-1).values
+    iterations = list(range(1, len(couplings) + 1))
 
     figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
     histogram, means = figure.subplots(1, 2)
-    # The first digit's $c_{ij^*}$ at each iteration; iteration 1 is a single bar at $0.1$
-    bins = np.linspace(0, max(to_winner[:, 0].max().item(), 0.2), 41)
+    # Bins spanning all iterations' values, and $0.1$
+    low, high = min(to_winner.min().item(), 0.099), max(to_winner.max().item(), 0.101)
+    bins = np.linspace(low, high, 41)
     for iteration in iterations:
-        histogram.hist(to_winner[iteration - 1, 0].cpu().numpy(), bins=bins, histtype='step', linewidth=1.5,
+        histogram.hist(to_winner[iteration - 1].cpu().numpy(), bins=bins, histtype='step', linewidth=1.5,
                        label=f'iteration {iteration}')
     histogram.set_yscale('log')
     histogram.set_xlabel(f'$c_{{ij^*}}$, to the winning capsule $j^* = {winners[0].item()}$')
     histogram.set_ylabel('primary capsules')
     histogram.set_title('The first test digit', fontsize=9)
     histogram.legend(fontsize=8)
-    # The means over the digits and the primary capsules, for each iteration
-    means.plot(iterations, to_winner.mean(dim=(1, 2)).cpu().numpy(), 'o-', label='mean $c_{ij^*}$')
-    means.plot(iterations, entropy(couplings).mean(dim=(1, 2)).cpu().numpy() / np.log(10), 's-',
-               label='mean $H_i / \\ln 10$')
-    means.axhline(0.1, color='gray', linewidth=0.8, linestyle=':')
-    means.set_xticks(list(iterations))
+    means.plot(iterations, winner_lengths.mean(dim=1).cpu().numpy(), 'o-', label='winning capsule')
+    means.plot(iterations, loser_lengths.mean(dim=1).cpu().numpy(), 's-', label='longest other capsule')
+    means.set_xticks(iterations)
     means.set_xlabel('routing iteration')
-    means.set_ylim(0, 1.05)
-    means.set_title(f'Mean over the first {len(images)} test digits', fontsize=9)
-    means.legend(fontsize=8)
-    figure.suptitle(f'How the coupling coefficients sharpen, {title}', fontsize=9)
+    means.set_ylabel(r'mean $\|\mathbf{v}_j\|$')
+    means.set_ylim(0, 1)
+    # How often routing changes the prediction: the winner after the first iteration against the last
+    same = (lengths[0].argmax(dim=-1) == winners).sum().item()
+    means.text(0.03, 0.5, f'the same winner after\niterations 1 and {len(iterations)}:\n{same} of {len(images)} digits',
+               transform=means.transAxes, ha='left', va='center', fontsize=8)
+    means.set_title(f'Lengths of the digit capsules, over the first {len(images)} test digits', fontsize=9)
+    means.legend(fontsize=8, loc='center right')
+    figure.suptitle(f'What the routing iterations change, {title}', fontsize=9)
     return figure
 
 
@@ -449,6 +490,7 @@ def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str =
             axes.plot([step / samples_per_epoch for step, _ in points], [value * scale for _, value in points],
                       marker=marker, label=name)
         axes.set_xlabel('epoch')
+        axes.set_xlim(0.5, log['loss.train'][-1][0] / samples_per_epoch + 0.5)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(fontsize=8)
     loss_axes.set_yscale('log')
@@ -462,15 +504,15 @@ def save(figure: Figure, path: Path):
     """
     Write a figure as a PNG of `DPI` pixels per inch.
 
-    Matplotlib draws in RGBA; the file keeps a palette of 256 colours instead, a third of the
-    bytes with no visible change, since the pictures have few colours besides the greys of the
-    digits. (As SVG, the two charts would be twice the size of their PNGs.) Nothing in the file
-    depends on the time or the library's version, so the same figure makes the same bytes.
+    Matplotlib draws in RGBA; the file keeps a palette of 64 colours instead, half the bytes with
+    no visible change, since the pictures have few colours besides the greys of the digits. (As
+    SVG, the two charts would be twice the size of their PNGs.) Nothing in the file depends on
+    the time or the library's version, so the same figure makes the same bytes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     figure.savefig(buffer, format='png', dpi=DPI)
-    image = Image.open(buffer).convert('RGB').quantize(256, method=Image.Quantize.MEDIANCUT,
+    image = Image.open(buffer).convert('RGB').quantize(COLOURS, method=Image.Quantize.MEDIANCUT,
                                                        dither=Image.Dither.NONE)
     image.save(path, format='png', optimize=True)
 
@@ -487,7 +529,7 @@ RUN is a run UUID, a run folder or a checkpoint file.
 
 def _parse_command_line(arguments: List[str]) -> Dict:
     """
-    The run and the options, or a `ValueError` that says what is wrong.
+    The run and the options, or a `UsageError` that says what is wrong.
     """
     options = {'out': None, 'test-subset': '0', 'device': 'cpu'}
     run = None
@@ -496,18 +538,21 @@ def _parse_command_line(arguments: List[str]) -> Dict:
         argument = remaining.pop(0)
         if argument.startswith('--'):
             if argument[2:] not in options or not remaining:
-                raise ValueError(f'{argument} is not an option, or lacks its value')
+                raise UsageError(f'{argument} is not an option, or lacks its value')
             options[argument[2:]] = remaining.pop(0)
         elif run is None:
             run = argument
         else:
-            raise ValueError(f'one run at a time; {argument} is a second')
+            raise UsageError(f'one run at a time; {argument} is a second')
     if run is None:
-        raise ValueError('which run? Give a run UUID, a run folder or a checkpoint file')
+        raise UsageError('which run? Give a run UUID, a run folder or a checkpoint file')
     if not options['test-subset'].isdigit():
-        raise ValueError(f'--test-subset takes a number of test digits, not {options["test-subset"]}')
-    return {'run': run, 'out': options['out'], 'test_subset': int(options['test-subset']),
-            'device': choose_device(options['device'])}
+        raise UsageError(f'--test-subset takes a number of test digits, not {options["test-subset"]}')
+    try:
+        device = choose_device(options['device'])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return {'run': run, 'out': options['out'], 'test_subset': int(options['test-subset']), 'device': device}
 
 
 def draw_all(run: Run, out: Path, test_subset: int = 0, device: torch.device = torch.device('cpu'),
@@ -564,7 +609,7 @@ if __name__ == '__main__':
         sys.exit()
     try:
         main(sys.argv[1:])
-    except ValueError as error:
+    except UsageError as error:
         sys.exit(f'error: {error}\n\n{USAGE}')
     except (checkpoint.CheckpointError, MNISTDataError, RunError) as error:
         sys.exit(f'error: {error}')
