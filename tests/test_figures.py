@@ -195,3 +195,22 @@ def test_the_pictures_go_into_the_run_folder_and_a_missing_log_leaves_out_the_cu
     assert all(path.parent == run_folder / 'figures' for path in written.values())
     assert 'training_curves is left out: ' in capsys.readouterr().err
 
+
+def test_every_picture_is_shown_in_the_site():
+    images = PROJECT / 'labml_nn/capsule_networks/images'
+    pages = ''.join((PROJECT / 'docs/capsule_networks' / page).read_text(encoding='utf-8')
+                    for page in ('index.html', 'mnist.html', 'figures.html', 'readme.html'))
+    for picture in ('reconstructions', 'perturbations', 'routing', 'routing_iterations', 'training_curves'):
+        assert (images / f'{picture}.png').is_file(), picture
+        assert f'<img src="images/{picture}.png"' in pages, picture
+        assert (PROJECT / f'docs/capsule_networks/images/{picture}.png').read_bytes() == \
+            (images / f'{picture}.png').read_bytes(), picture
+    # The notebook is linked from the readme and copied beside it
+    assert '<a href="mnist.ipynb">' in pages
+    assert (PROJECT / 'docs/capsule_networks/mnist.ipynb').read_bytes() == \
+        (PROJECT / 'labml_nn/capsule_networks/mnist.ipynb').read_bytes()
+
+
+def test_the_pictures_weigh_a_few_hundred_kilobytes_in_all():
+    sizes = {path.name: path.stat().st_size for path in (PROJECT / 'labml_nn/capsule_networks/images').glob('*')}
+    assert sum(sizes.values()) < 400_000, sizes
