@@ -117,7 +117,7 @@ def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
     return Run(model, path, state['epoch'], overrides)
 
 
-def test_digits(data_path: Path = mnist.DEFAULT_ROOT, subset: int = 0,
+def load_test_set(data_path: Path = mnist.DEFAULT_ROOT, subset: int = 0,
                 device: torch.device = torch.device('cpu')) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     The MNIST test set, the first `subset` digits when `subset > 0`: images `[n, 1, 28, 28]` in
@@ -203,13 +203,13 @@ def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor
       what the model predicts for it
 
     A misclassified digit reconstructed from its label's capsule often looks more like the input
-    than the one from the predicted capsule: the capsule of the right digit holds the digit's
-    pose, it was only a little shorter than the winning one.
+    than the one from the predicted capsule: the capsule of the true digit still encodes the
+    digit's pose, though it came out shorter than the winning one.
     """
     # The first misclassified digits, `[n_wrong]` indices, fewer if there are fewer
     wrong = (predictions != labels).nonzero().flatten()[:n_wrong]
-    # `[n, 10, 16]` and `[n, 784]`
-    digit_capsules, reconstructions, _ = model(images[:n])
+    # The reconstructions of the first digits, `[n, 784]`
+    _, reconstructions, _ = model(images[:n])
     # Both reconstructions of each misclassified digit, `[n_wrong, 784]` each
     wrong_capsules, from_prediction, _ = model(images[wrong])
     from_label = model.decode(wrong_capsules, labels[wrong])
@@ -217,13 +217,13 @@ def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor
     figure = Figure(figsize=(n * 0.6 + len(wrong) * 0.6 + 1.6, 2.6), dpi=DPI, layout='constrained')
     # The widths of the two panels follow their number of columns
     left, right = figure.subplots(1, 2, width_ratios=[n, max(len(wrong), 1) + 0.8])
-    # Two rows: the digits `[1, n, 28, 28]` and their reconstructions
+    # The digits above their reconstructions, `[2, n, 28, 28]`
     _show_grid(left, torch.stack([images[:n, 0], reconstructions.view(-1, 28, 28)]), vmin=0, vmax=1,
                column_labels=[str(p.item()) for p in predictions[:n]], row_labels=['test digit', 'reconstruction'])
     left.set_xlabel('predicted digit')
     left.set_title(f'The first {n} test digits', fontsize=9)
     if len(wrong):
-        # Three rows: the digits and their two reconstructions
+        # The digits above their two reconstructions, `[3, n_wrong, 28, 28]`
         _show_grid(right, torch.stack([images[wrong, 0], from_prediction.view(-1, 28, 28),
                                        from_label.view(-1, 28, 28)]), vmin=0, vmax=1,
                    column_labels=[f'{labels[i].item()}→{predictions[i].item()}' for i in wrong],
@@ -504,10 +504,10 @@ def save(figure: Figure, path: Path):
     """
     Write a figure as a PNG of `DPI` pixels per inch.
 
-    Matplotlib draws in RGBA; the file keeps a palette of 64 colours instead, half the bytes with
-    no visible change, since the pictures have few colours besides the greys of the digits. (As
-    SVG, the two charts would be twice the size of their PNGs.) Nothing in the file depends on
-    the time or the library's version, so the same figure makes the same bytes.
+    Matplotlib draws in RGBA; the file keeps a palette of 64 colours instead, which the pictures,
+    greys for the most part, show no difference with, and which makes Figure 4 take some 40% fewer
+    bytes. (As SVG, the two charts would be twice the size of their PNGs.) The file holds no
+    date or other metadata, so drawing the same figure again gives the same bytes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -563,7 +563,7 @@ def draw_all(run: Run, out: Path, test_subset: int = 0, device: torch.device = t
     Test the run's model, then write every picture into `out`. `examples` is the number of test
     digits the routing means are taken over. Returns the files, by picture.
     """
-    images, labels = test_digits(run.overrides.get('data_path', mnist.DEFAULT_ROOT), test_subset, device)
+    images, labels = load_test_set(run.overrides.get('data_path', mnist.DEFAULT_ROOT), test_subset, device)
     predictions = predict(run.model, images)
     accuracy = (predictions == labels).float().mean().item()
     title = caption(run, accuracy, len(labels))
