@@ -17,6 +17,7 @@ python -m labml_nn.capsule_networks.mnist --help             # every config and 
 python -m labml_nn.capsule_networks.mnist epochs=1 train_subset=2000 device=cpu   # a few minutes on a CPU
 python -m labml_nn.capsule_networks.mnist --resume <run uuid>      # continue an interrupted run
 python -m labml_nn.capsule_networks.mnist --evaluate <run uuid>    # test accuracy of a checkpoint
+python -m labml_nn.capsule_networks.figures <run uuid>             # the pictures of a run
 ```
 
 Each run is tracked with [labml](https://github.com/labmlai/labml) in `logs/capsule_network_mnist/<uuid>/`:
