@@ -47,6 +47,7 @@ import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
@@ -58,8 +59,6 @@ from labml_nn.helpers.mnist import MNISTDataError
 
 # Pixels per inch of the PNGs: a figure of $w \times h$ inches is $100 w \times 100 h$ pixels.
 DPI = 100
-# The colours of a PNG's palette
-COLOURS = 64
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
 
@@ -272,7 +271,9 @@ def perturbations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, 
 
     The grids of `perturbation_grid` for each of `images`, `[k, 1, 28, 28]`, side by side, each
     perturbing the capsule of the digit the model predicts. The paper finds dimensions that
-    encode the stroke's thickness, the skew, the width, and localised parts of a digit.
+    encode the stroke's thickness, the skew, the width, and localised parts of a digit. In the run
+    these pictures come from, some rows change a digit clearly (the skew of the 1, a serif at its
+    top, the width of the 2, the stroke of the 7) and many change it little over this range.
 
     Each pixel of a digit is drawn as `scale` $\\times$ `scale` pixels of the PNG, exactly, so
     that the small changes from one column to the next are not blurred by resampling.
@@ -341,24 +342,26 @@ def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: 
 
     The digit, and the coupling coefficients $c_{ij^*}$ of the last iteration to the winning
     capsule $j^*$, for each of the $6 \times 6$ capsules of each of the $32$ primary capsule maps,
-    one colour scale for all. The scale is centred on $0.1$, an even split among the ten digit
+    one colour scale for all. The scale is white at $0.1$, an even split among the ten digit
     capsules, as in the first iteration: red capsules send the winning digit more than an even
-    share of their output, blue ones less.
+    share of their output, up to the largest $c_{ij^*}$, blue ones less, down to the smallest.
     """
     couplings, winner = routing(model, image)
     # The last iteration's maps, as 4 rows of 8 maps: `[4, 8, 6, 6]`
     maps = coupling_maps(couplings, winner)[-1].view(4, 8, 6, 6)
-    # The largest distance from an even split sets both ends of the scale
-    spread = max((maps - 0.1).abs().max().item(), 1e-3)
+    # White at an even split, the ends of the scale at the smallest and the largest coefficient
+    norm = TwoSlopeNorm(0.1, vmin=min(maps.min().item(), 0.099), vmax=max(maps.max().item(), 0.101))
     figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
     digit_axes, maps_axes = figure.subplots(1, 2, width_ratios=[1, 4])
     digit_axes.imshow(image[0].cpu().numpy(), cmap='gray', vmin=0, vmax=1, interpolation='nearest')
     digit_axes.set_title(f'label {label}, capsule {winner} wins', fontsize=9)
     digit_axes.axis('off')
-    shown = _show_grid(maps_axes, maps, gap=1, cmap='RdBu_r', vmin=0.1 - spread, vmax=0.1 + spread)
+    shown = _show_grid(maps_axes, maps, gap=1, cmap='RdBu_r', norm=norm)
     maps_axes.set_title(f'$c_{{ij}}$ of iteration {len(couplings)} to capsule {winner}, '
                         f'for the 6×6 capsules of each of the 32 primary capsule maps', fontsize=9)
-    figure.colorbar(shown, ax=maps_axes, shrink=0.9, label='$c_{ij}$')
+    # Ticks at the two ends and at the even split
+    figure.colorbar(shown, ax=maps_axes, shrink=0.9, label='$c_{ij}$', format='%.3f',
+                    ticks=[norm.vmin, 0.1, norm.vmax])
     figure.suptitle(f'Routing by agreement, {title}', fontsize=9)
     return figure
 
@@ -504,16 +507,22 @@ def save(figure: Figure, path: Path):
     """
     Write a figure as a PNG of `DPI` pixels per inch.
 
-    Matplotlib draws in RGBA; the file keeps a palette of 64 colours instead, which the pictures,
-    greys for the most part, show no difference with, and which makes Figure 4 take some 40% fewer
-    bytes. (As SVG, the two charts would be twice the size of their PNGs.) The file holds no
-    date or other metadata, so drawing the same figure again gives the same bytes.
+    Matplotlib draws in RGBA, four bytes a pixel. A picture in greys only, like Figure 4, is kept
+    exactly with one byte a pixel, which takes a third fewer bytes; a picture in colour keeps a
+    palette of its $256$ most used colours. (As SVG, the two charts would be twice the size of
+    their PNGs.) The file holds no date or other metadata, so drawing the same figure again gives
+    the same bytes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     figure.savefig(buffer, format='png', dpi=DPI)
-    image = Image.open(buffer).convert('RGB').quantize(COLOURS, method=Image.Quantize.MEDIANCUT,
-                                                       dither=Image.Dither.NONE)
+    image = Image.open(buffer).convert('RGB')
+    # Grey when the red, green and blue of every pixel are equal
+    pixels = np.asarray(image)
+    if (pixels == pixels[..., :1]).all():
+        image = image.convert('L')
+    else:
+        image = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     image.save(path, format='png', optimize=True)
 
 
