@@ -3,6 +3,7 @@
 #   make train [ARGS="epochs=1 train_subset=2000"]   the MNIST experiment
 #   make test                                         the test suite
 #   make docs / make serve                            the annotated site in docs/
+#   make figures RUN=<run uuid>                       the tutorial's pictures, from a run
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 MNIST_STAMP := data/MNIST/raw/.verified
 
-.PHONY: setup train test
+.PHONY: setup train test figures
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(MNIST_STAMP)
 
@@ -36,6 +37,11 @@ train: setup
 
 test: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The pictures in labml_nn/capsule_networks/images/, drawn from the checkpoint and log of RUN
+# (a run UUID or folder); run `make docs` after them.
+figures: setup
+	$(PY) -m labml_nn.capsule_networks.figures $(RUN) --out labml_nn/capsule_networks/images
 
 # The annotated site: docs/ from labml_nn/ and tools/. SOURCE_URL is where the "view source"
 # links lead, SITE_URL where the site is published (canonical links and sitemap.xml).

@@ -12,8 +12,9 @@ Besides its pages, the site holds:
   made by [Pygments](highlight.html);
 * `katex/`: the stylesheet and fonts of KaTeX, from the npm package, so that the math needs no
   other host;
-* the images and other files the notes point to, at the same place relative to the page as
-  relative to its source, so that a link that works beside the source works on the site.
+* the images and other files the notes point to (a PDF, a notebook), at the same place relative
+  to the page as relative to its source, so that a link that works beside the source works on
+  the site.
 
 KaTeX's stylesheet offers each font in three formats. Every current browser reads WOFF2, and
 `docs/` is committed, so only the WOFF2 files are copied, a quarter of the bytes, and the
@@ -31,7 +32,7 @@ from tools.katex import KATEX_PACKAGE
 STATIC = Path(__file__).resolve().parent / 'static'
 
 # The types of file the notes may point to besides pages.
-ASSET_SUFFIXES = {'.png', '.jpg', '.jpeg', '.gif', '.svg', '.webp', '.pdf'}
+ASSET_SUFFIXES = {'.png', '.jpg', '.jpeg', '.gif', '.svg', '.webp', '.pdf', '.ipynb'}
 
 # A font in a format other than WOFF2 in KaTeX's `@font-face` lists.
 OTHER_FONT_FORMATS = re.compile(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')

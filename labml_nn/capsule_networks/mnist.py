@@ -17,12 +17,14 @@ python -m labml_nn.capsule_networks.mnist --help             # every config and 
 python -m labml_nn.capsule_networks.mnist epochs=1 train_subset=2000 device=cpu   # a few minutes on a CPU
 python -m labml_nn.capsule_networks.mnist --resume <run uuid>      # continue an interrupted run
 python -m labml_nn.capsule_networks.mnist --evaluate <run uuid>    # test accuracy of a checkpoint
+python -m labml_nn.capsule_networks.figures <run uuid>             # the pictures of a run
 ```
 
 Each run is tracked with [labml](https://github.com/labmlai/labml) in `logs/capsule_network_mnist/<uuid>/`:
 its configs in `configs.yaml`, the metrics of each epoch in `log.jsonl`, a checkpoint after each
 epoch in `checkpoint.pt`, and at the end `reconstructions.png`, test digits beside their
-reconstructions.
+reconstructions. [The pictures](figures.html) in these notes are drawn from such a run, and
+[the notebook](mnist.ipynb) trains a small one and draws them.
 
 The model is the paper's, to the parameter: $8{,}215{,}568$ in all, $6{,}804{,}224$ without the
 decoder. What differs from the paper is how it is trained (the batch size, the learning-rate
@@ -126,6 +128,13 @@ class MNISTCapsuleNetworkModel(nn.Module):
         * `digit_capsules` is `[batch, 10, 16]`
 
         Returns `[batch, 784]`, pixels in $[0, 1]$.
+
+        Since the decoder sees a single capsule, it has to read the digit's pose from the
+        capsule's $16$ dimensions. Changing one of them and decoding shows what it has come to
+        encode, as in Figure 4 of the paper: one row per dimension, perturbed by
+        $-0.25, -0.20, \\dots, 0.25$ ([how it is drawn](figures.html#perturbations)).
+
+        ![Each dimension of a digit capsule perturbed, decoded](images/perturbations.png)
         """
         # `[batch, 10, 1]`: one for the kept capsule, zero for the others
         mask = F.one_hot(mask_labels, 10).unsqueeze(-1).to(digit_capsules.dtype)
@@ -146,6 +155,12 @@ class MNISTCapsuleNetworkModel(nn.Module):
         decodes the *predicted* digit's capsule. Masking by the prediction during training as well,
         a common slip, makes the decoder learn to draw the wrong digit whenever the network is
         wrong.
+
+        ![Test digits and their reconstructions](images/reconstructions.png)
+
+        The first test digits above their reconstructions from the predicted capsule, and on the
+        right the first misclassified ones, reconstructed from the capsule of the prediction and
+        from that of the label ([how it is drawn](figures.html#reconstructions)).
         """
         # `[batch, 10, 16]`
         digit_capsules = self.digit_capsules(self.primary_capsules(images))
@@ -258,6 +273,14 @@ class Configs(TrainValidConfigs):
       kernels. The first steps wait for the compiler, about 10 to 20 seconds.
 
     `schedule=constant batch_size=64 precision=fp32` trains as the original tutorial does.
+
+    ### Training curves
+
+    The loss and accuracy of each epoch of the run the pictures of these notes come from, read
+    from its `log.jsonl` ([how they are drawn](figures.html#training-curves)); the caption gives
+    its number of epochs and its test accuracy.
+
+    ![Training curves](images/training_curves.png)
     """
     # The MNIST folder: the four original files go in `data_path/MNIST/raw/`
     data_path: str = str(mnist.DEFAULT_ROOT)
