@@ -61,6 +61,13 @@ def test_a_value_of_the_wrong_type_names_the_key(argument, expected):
     assert 'Valid configs:' in str(error.value)
 
 
+def test_a_training_subset_smaller_than_a_batch_is_refused_before_training(logs):
+    before = set(logs.rglob('*'))
+    with pytest.raises(ConfigError, match='fewer than one batch'):
+        experiment.main(['device=cpu', 'train_subset=100', 'batch_size=128'])
+    assert set(logs.rglob('*')) == before
+
+
 def test_command_line_overrides_are_typed():
     overrides = experiment.parse_arguments(experiment.Configs, [
         'epochs=1', 'routing_iterations=1', 'device=cpu', 'learning_rate=2e-3',

@@ -500,7 +500,13 @@ def _on_device(c: Configs, train: bool, subset: int):
 
 @option(Configs.train_data)
 def _train_data(c: Configs):
-    return _on_device(c, True, c.train_subset)
+    images, labels = _on_device(c, True, c.train_subset)
+    # Training leaves out a last, smaller batch, so it needs one full batch at least
+    if len(labels) < c.batch_size:
+        raise ConfigError(f'train_subset={c.train_subset} gives {len(labels)} training images, '
+                          f'fewer than one batch (batch_size={c.batch_size}); '
+                          'use a larger train_subset or a smaller batch_size')
+    return images, labels
 
 
 @option(Configs.valid_data)
@@ -513,28 +519,20 @@ def save_reconstructions(conf: Configs, path: Path, n: int = 10):
     ## Reconstructions
 
     A PNG of the first `n` test digits (top row) above their reconstructions from the predicted
-    capsule (bottom row), written atomically.
+    capsule (bottom row), written atomically. [The pictures of the tutorial](figures.html) draw
+    more, with captions; this one needs nothing beyond torchvision, so every run has it.
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from torchvision.utils import save_image
 
-    images, labels = conf.valid_data
+    images, _ = conf.valid_data
     conf.model.eval()
     with torch.no_grad():
         inputs = images[:n].unsqueeze(1).float() / 255
-        _, reconstructions, predictions = conf.model(inputs)
-    figure, axes = plt.subplots(2, n, figsize=(n, 2.3))
-    for column in range(n):
-        for row, picture in enumerate((inputs[column, 0], reconstructions[column].view(28, 28))):
-            axes[row, column].imshow(picture.float().cpu().numpy(), cmap='gray', vmin=0, vmax=1)
-            axes[row, column].axis('off')
-        axes[1, column].set_title(f'{predictions[column].item()}', fontsize=9)
-    figure.suptitle('Test digits (top) and their reconstructions from the predicted capsule (bottom)',
-                    fontsize=9)
+        _, reconstructions, _ = conf.model(inputs)
+    # `[2 * n, 1, 28, 28]`: the digits, then their reconstructions, `n` to a row
+    grid = torch.cat([inputs, reconstructions.view(-1, 1, 28, 28)]).float().cpu()
     temporary = path.with_name(f'.{path.name}.tmp')
-    figure.savefig(temporary, format='png', dpi=100)
-    plt.close(figure)
+    save_image(grid, temporary, nrow=n, padding=2, pad_value=0.5, format='png')
     temporary.replace(path)
 
 
