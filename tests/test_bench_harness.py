@@ -220,9 +220,9 @@ def test_the_anchor_runner_refuses_this_projects_labml_nn():
     assert 'which is not labml-nn 0.5.1' in done.stderr
 
 
-@pytest.mark.skipif(not run.anchor_installed(run.ANCHOR_FOLDER),
-                    reason='labml-nn 0.5.1 is not installed in .build/anchor (`make bench-quick` installs it)')
 def test_the_anchor_runner_trains_and_prints_the_contracts_json():
+    # Installed as `make bench` installs it (once; later runs reuse the folder)
+    run.install_anchor(run.ANCHOR_FOLDER)
     done = run_anchor_script(run.ANCHOR_FOLDER, '--mode', 'accuracy', '--device', 'cpu', '--epochs', '1',
                              '--train-images', '64', '--test-images', '64', '--data', str(run.REPO / 'data'))
     assert done.returncode == 0, done.stderr
@@ -235,3 +235,17 @@ def test_the_anchor_runner_trains_and_prints_the_contracts_json():
     # One step of 64 images, then one evaluation.
     assert returned['train_images'] == 64 and len(returned['accuracy_history']) == 1
     assert any('main() does not run with labml 0.5.3' in note for note in returned['notes'])
+
+
+def test_our_runner_trains_the_experiment_and_prints_the_contracts_json():
+    done = subprocess.run([sys.executable, str(run.OURS_SCRIPT), '--mode', 'throughput', '--device', 'cpu',
+                           '--batch-size', '64', '--precision', 'fp32', '--warmup-steps', '1', '--steps', '2',
+                           '--train-images', '128', '--test-images', '64', '--data', str(run.REPO / 'data')],
+                          capture_output=True, text=True, cwd=run.REPO)
+    assert done.returncode == 0, done.stderr
+    returned = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (returned['name'], returned['device'], returned['batch_size'], returned['precision']) == \
+           ('ours', 'cpu', 64, 'fp32')
+    # Three steps of 64 images, two of them timed, on 128 training images
+    assert returned['train_images'] == 128 and returned['epochs'] == pytest.approx(3 * 64 / 128)
+    assert returned['images_per_second'] > 0 and returned['memory_kind'] == 'cpu_peak_rss'

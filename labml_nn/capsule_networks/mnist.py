@@ -51,7 +51,7 @@ from torch import nn
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
 from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.configs import ConfigError, describe, parse_arguments
-from labml_nn.helpers.trainer import TrainValidConfigs, train
+from labml_nn.helpers.trainer import TrainValidConfigs, run_epoch, train
 from labml_nn.helpers.mnist import MNISTDataError
 
 # The name of the experiment, and of its folder under `logs/`
@@ -569,7 +569,8 @@ def _parse_command_line(arguments: List[str]) -> Tuple[str, Optional[str], Dict[
 
 def _evaluate(run: str):
     """
-    Load a run's checkpoint and print its test accuracy. Nothing is recorded.
+    Load a run's checkpoint and print its test accuracy, computed by the same validation step as
+    during training (same precision, same compiled model). Nothing is recorded.
     """
     path = checkpoint.find(run, EXPERIMENT_NAME)
     state = checkpoint.load(path, torch.device('cpu'))
@@ -577,16 +578,12 @@ def _evaluate(run: str):
     experiment.evaluate()
     experiment.configs(conf, state['overrides'])
     conf.model.load_state_dict(state['state']['model'])
-    correct = 0
     with torch.no_grad():
-        for images, labels in conf.valid_batches():
-            conf.model.eval()
-            _, _, predictions = conf.model(images)
-            correct += (predictions == labels).sum().item()
-    total = len(conf.valid_data[1])
-    logger.log(f'Test accuracy of {path}: {correct / total:.2%} ({correct:,} of {total:,}), '
+        metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
+    correct, total = round(metrics['accuracy'] * metrics['samples']), int(metrics['samples'])
+    logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} ({correct:,} of {total:,}), '
                f'after {state["epoch"]} epochs')
-    return correct / total
+    return metrics['accuracy']
 
 
 def main(arguments: List[str]):
