@@ -1,6 +1,6 @@
 # Every target sets up what it needs: a fresh clone runs `make train` or `make test` directly.
 #
-#   make train [ARGS="epochs=1 train_subset=2000"]   the MNIST experiment
+#   make train [ARGS="epochs=1 train_subset=4096"]   the MNIST experiment
 #   make test                                         the test suite
 #   make docs / make serve                            the annotated site in docs/
 #   make figures RUN=<run uuid>                       the tutorial's pictures, from a run
