@@ -373,7 +373,7 @@ class Configs(TrainValidConfigs):
                 'margin_loss': out['margin_loss'] * batch_size,
                 'reconstruction_loss': out['reconstruction_loss'] * batch_size,
                 'accuracy': (out['predictions'] == labels).sum(),
-                'samples': torch.tensor(batch_size, device=labels.device)}
+                'samples': batch_size}
 
     def stateful(self):
         return {'model': self.model, 'optimizer': self.optimizer, 'schedule': self.schedule,
@@ -580,7 +580,7 @@ def _evaluate(run: str):
     conf.model.load_state_dict(state['state']['model'])
     with torch.no_grad():
         metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
-    correct, total = round(metrics['accuracy'] * metrics['samples']), int(metrics['samples'])
+    correct, total = round(metrics['accuracy'] * metrics['samples']), metrics['samples']
     logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} ({correct:,} of {total:,}), '
                f'after {state["epoch"]} epochs')
     return metrics['accuracy']

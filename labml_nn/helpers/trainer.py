@@ -62,7 +62,9 @@ class TrainValidConfigs(BaseConfigs):
     def step(self, batch: Any, is_train: bool) -> Dict[str, torch.Tensor]:
         """
         One step on `batch`, with an optimizer update when `is_train`. Returns each metric *summed*
-        over the batch, and the number of samples under `samples`.
+        over the batch, as a tensor, and the number of samples under `samples`, as an `int`: a
+        number the host already knows, since making it a tensor on the GPU would be a copy that
+        waits for the device.
         """
         raise NotImplementedError
 
@@ -122,17 +124,18 @@ def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool, name: 
     """
     _synchronize(conf.device)
     start = time.perf_counter()
-    # Running sums, kept on the device
+    # Running sums, kept on the device, and the number of samples, counted on the host
     sums: Dict[str, torch.Tensor] = {}
+    samples = 0
     for batch in monit.iterate(name, batches):
-        for key, value in conf.step(batch, is_train).items():
+        metrics = conf.step(batch, is_train)
+        samples += metrics.pop('samples')
+        for key, value in metrics.items():
             sums[key] = sums[key] + value.detach() if key in sums else value.detach()
     _synchronize(conf.device)
     seconds = time.perf_counter() - start
     # One read from the device for the whole epoch
-    totals = {key: value.item() for key, value in sums.items()}
-    samples = totals.pop('samples')
-    means = {key: value / samples for key, value in totals.items()}
+    means = {key: value.item() / samples for key, value in sums.items()}
     means['seconds'] = seconds
     means['samples'] = samples
     return means
@@ -171,7 +174,7 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
             # checkpoints, and includes everything else, compilation included.
             train_metrics = run_epoch(conf, conf.train_batches(), True, 'Train')
             train_seconds += train_metrics['seconds']
-            global_step += int(train_metrics['samples'])
+            global_step += train_metrics['samples']
             # Validation, with no gradients
             with torch.no_grad():
                 valid_metrics = run_epoch(conf, conf.valid_batches(), False, 'Valid')
