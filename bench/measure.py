@@ -212,18 +212,20 @@ def measure_throughput(runner, device: torch.device, warmup_steps: int, steps: i
     """
     # One epoch after another, without end.
     batches: Iterator = itertools.chain.from_iterable(runner.train_batches() for _ in itertools.count())
-    warmup_images = 0
-    for _ in range(warmup_steps):
-        batch_images, labels = next(batches)
-        runner.train_step(batch_images, labels)
-        warmup_images += len(labels)
+
+    def take_steps(count: int) -> int:
+        # `count` steps on the next batches; returns the number of images they saw
+        images = 0
+        for _ in range(count):
+            batch_images, labels = next(batches)
+            runner.train_step(batch_images, labels)
+            images += len(labels)
+        return images
+
+    warmup_images = take_steps(warmup_steps)
     synchronize(device)
     start = time.perf_counter()
-    images = 0
-    for _ in range(steps):
-        batch_images, labels = next(batches)
-        runner.train_step(batch_images, labels)
-        images += len(labels)
+    images = take_steps(steps)
     synchronize(device)
     seconds = time.perf_counter() - start
     return {'images_per_second': images / seconds, 'train_images': images, 'train_seconds': seconds,
