@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 MNIST_STAMP := data/MNIST/raw/.verified
+LABML_NN_WHEEL := .build/wheels/labml_nn-0.5.1-py3-none-any.whl
 
 .PHONY: setup train test figures
 
@@ -35,8 +36,13 @@ $(MNIST_STAMP): $(PY_STAMP) $(NODE_STAMP)
 train: setup
 	$(PY) -m labml_nn.capsule_networks.mnist $(ARGS)
 
-test: setup chromium
+test: setup chromium $(LABML_NN_WHEEL)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# labml-nn 0.5.1, as a wheel from the package registry: the benchmark's anchor, and a real
+# annotated codebase for the tests of the site generator.
+$(LABML_NN_WHEEL): $(PY_STAMP)
+	$(PY) -m pip download --quiet --no-deps --disable-pip-version-check -d $(@D) labml-nn==0.5.1
 
 # The pictures in labml_nn/capsule_networks/images/, drawn from the checkpoint and log of RUN
 # (a run UUID or folder); run `make docs` after them.
