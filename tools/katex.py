@@ -1,7 +1,8 @@
 """
 ---
 title: Math with KaTeX, in one process
-summary: Every formula of a build is typeset by KaTeX in a single Node.js process, to HTML and MathML, and cached.
+summary: Every formula of a build is typeset by KaTeX in a single Node.js process, to HTML and
+  MathML, and cached.
 ---
 
 # Math with KaTeX, in one process
@@ -45,7 +46,8 @@ def katex_version() -> str:
                          'or `npm ci`') from None
 
 
-def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str], str], List[SourceError]]:
+def typeset(formulas: List[Formula],
+            cache: Path) -> Tuple[Dict[Tuple[bool, str], str], List[SourceError]]:
     """
     ## Typesetting
 
@@ -53,6 +55,8 @@ def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str]
     KaTeX cannot read is written, naming the file, the line, the formula and KaTeX's reason.
     """
     version = katex_version()
+    if not formulas:
+        return {}, []
     cache_file = cache / 'katex.json'
     stored = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     known = stored.get('formulas', {}) if stored.get('version') == version else {}
@@ -69,9 +73,11 @@ def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str]
                 known[name(key)] = result['html']
             else:
                 failed[key] = result['error']
-        write_if_changed(cache_file, json.dumps({'version': version, 'formulas': known}, sort_keys=True).encode())
+        stored = {'version': version, 'formulas': known}
+        write_if_changed(cache_file, json.dumps(stored, sort_keys=True).encode())
 
-    errors = [SourceError(f.path, f.line, f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
+    errors = [SourceError(f.path, f.line,
+                          f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
               for f in formulas if f.key in failed]
     results = {f.key: known[name(f.key)] for f in formulas if f.key not in failed}
     return results, errors
@@ -92,6 +98,7 @@ def _run_katex(keys: List[Tuple[bool, str]]) -> List[dict]:
                          'install Node.js 20, then run `make setup`') from None
     if done.returncode != 0:
         raise BuildError(f'KaTeX failed ({SCRIPT.name} exited with {done.returncode}): '
-                         f'{done.stderr.strip()}\nIs KaTeX installed? Run `make setup`, or `npm ci`.')
+                         f'{done.stderr.strip()}\nIs KaTeX installed? Run `make setup`, or '
+                         '`npm ci`.')
     return json.loads(done.stdout)
 
