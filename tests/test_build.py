@@ -345,3 +345,21 @@ def test_the_site_name_can_be_set(project):
     html = (project / 'site/tutorial/index.html').read_text()
     assert '<title>Softmax, annotated · Softmax notes</title>' in html
     assert '<meta property="og:site_name" content="Softmax notes">' in html
+
+
+def test_a_rebuild_reads_again_only_the_sources_that_changed(project, monkeypatch):
+    build_site(project)
+    split_sources = []
+    real_split = build_module.split
+
+    def counting_split(path, text, problems=None):
+        split_sources.append(str(path))
+        return real_split(path, text, problems)
+
+    monkeypatch.setattr(build_module, 'split', counting_split)
+    build_site(project)
+    assert split_sources == []
+    readme = project / 'home/tutorial/readme.md'
+    readme.write_text(readme.read_text() + '\nOne more line.\n')
+    build_site(project)
+    assert split_sources == ['home/tutorial/readme.md']

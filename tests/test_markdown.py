@@ -206,6 +206,6 @@ def test_ids_of_html_elements_written_in_the_notes_are_anchors_of_the_page():
 
 def test_the_outline_is_the_text_of_headings_and_paragraphs():
     assert outline('# The [title](x.html) `code`\n\nA paragraph\nof two lines.\n\n$$x$$\n\n'
-                   'With $y$.') == [('h1', 'The title code', False),
+                   'With $y$.\n\nA banner\n===\n') == [('h1', 'The title code', False),
                                     ('p', 'A paragraph of two lines.', False),
                                     ('p', 'With y.', True)]

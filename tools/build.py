@@ -17,7 +17,8 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
 1. [find the sources](site.html), [read and split](split.html) each, and take its
    [front matter](front_matter.html);
 2. work out which pages must be rendered again, and [parse](markdown.html) their notes;
-3. typeset every new formula with [KaTeX, in one process](katex.html);
+3. typeset every new formula with [KaTeX, in one process](katex.html), and meanwhile
+   [highlight](highlight.html) the code;
 4. check the links and images of the notes against the site;
 5. [write the pages](page.html), copy [the other files](assets.html), write
    [the sitemap](sitemap.html), and delete what the site no longer holds.
@@ -70,7 +71,8 @@ from tools.assets import ASSET_SUFFIXES, site_files
 from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
 from tools.files import write_if_changed
 from tools.front_matter import take_front_matter, title_and_summary
-from tools.katex import katex_version, typeset
+from tools.highlight import highlight_file
+from tools.katex import katex_version, start_typesetting
 from tools.markdown import ParsedNotes, Reference, parse, render, retarget, unlink
 from tools.page import SiteConfig, render_page, section_id
 from tools.site import HOME, Page, find_pages, generated_home, navigation
@@ -336,7 +338,13 @@ def _parse_and_typeset(pages: List[Page], cache: Path, parsed: Dict[PurePosixPat
                                 for notes in section.notes] for section in page.sections]
     formulas = [formula for page in pages for section in parsed[page.output]
                 for notes in section for formula in notes.formulas]
-    typeset_math, errors = typeset(formulas, cache)
+    typesetting = start_typesetting(formulas, cache)
+    # While KaTeX works, in a process of its own, the code of the pages is highlighted, the
+    # other long part of writing them.
+    for page in pages:
+        if page.source.suffix == '.py':
+            highlight_file(page.text)
+    typeset_math, errors = typesetting()
     math.update(typeset_math)
     by_source = {page.source: page for page in pages}
     for error in errors:

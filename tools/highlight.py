@@ -13,6 +13,7 @@ colours are two Pygments styles, one for light screens and one for dark, chosen 
 reader's `prefers-color-scheme`.
 """
 
+from functools import lru_cache
 from typing import List, Optional
 
 from pygments import highlight
@@ -29,6 +30,7 @@ DARK_STYLE = 'github-dark'
 FORMATTER = HtmlFormatter(nowrap=True)
 
 
+@lru_cache(maxsize=512)
 def highlight_file(text: str) -> List[str]:
     """
     ## The code column
@@ -37,7 +39,8 @@ def highlight_file(text: str) -> List[str]:
     string or a bracket that spans lines is read as one token, then cut at the new lines; the
     formatter closes its tags at every line end, so that each line stands alone.
     `stripnl=False` keeps leading blank lines, so that line `k` of the result is line `k` of the
-    file.
+    file. The results of the last files are kept, so that [the build](build.html) can
+    highlight them while KaTeX works, before it writes the pages.
     """
     html = highlight(text, PythonLexer(stripnl=False, ensurenl=True), FORMATTER)
     return html.split('\n')[:-1]

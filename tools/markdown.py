@@ -190,6 +190,10 @@ def _tex_environment(state: StateBlock, start: int, end: int, silent: bool) -> b
 SPACE_BEFORE_CLOSING = re.compile(r'\$(?=[^\s$])([^$]*?[^\s$])\s+\$(?!\d)')
 # A TeX command left in the text: a backslash and letters.
 TEX_COMMAND = re.compile(r'\\[A-Za-z]+')
+# What between two dollars is taken for a formula although its closing dollar follows a space:
+# TeX (a command, a subscript or a superscript) or a symbol of up to three letters and digits.
+# Prose about dollars (`$$, $identifier, ${identifier}, and any bare $`) is not.
+LOOKS_LIKE_MATH = re.compile(r'\\[A-Za-z]|[_^]|^[A-Za-z0-9]{1,3}$')
 
 
 def _math_left_in_text(state: StateCore):
@@ -197,11 +201,12 @@ def _math_left_in_text(state: StateCore):
     ## Math left in the text
 
     After the inline rules ran, the text holds what no rule took for a formula. A `$x $` there
-    becomes the formula it was meant to be. A `$` still left opened no formula or closed none,
-    and a `\frac` is TeX outside any formula: both would reach the page as raw TeX, so both are
-    reported. The text is read in runs, as the reader will see it; the characters escaped
-    with a backslash (`\$`, `\\`) are tokens of their own (`text_special`), and are neither
-    dollars nor TeX, so this rule runs before those tokens are joined with the text.
+    becomes the formula it was meant to be, if it looks like one. A `$` still left opened no
+    formula or closed none, and a `\frac` is TeX outside any formula: both would reach the page
+    as raw TeX, so both are reported. The text is read in runs, as the reader will see it; the
+    characters escaped with a backslash (`\$`, `\\`) are tokens of their own (`text_special`),
+    and are neither dollars nor TeX, so this rule runs before those tokens are joined with the
+    text.
     """
     for block in state.tokens:
         if block.type != 'inline':
@@ -243,6 +248,8 @@ def _text_run(state: StateCore, block: Token, run: List[Token]) -> List[Token]:
     tokens, texts, position = [], [], 0
     for match in SPACE_BEFORE_CLOSING.finditer(masked):
         written, tex = text[match.start():match.end()], text[match.start(1):match.end(1)]
+        if not LOOKS_LIKE_MATH.search(tex):
+            continue
         warn(env['problems'], SourceWarning(
             env['path'], _line_of(env, block, written),
             f'`{written}` has a space before its closing `$`: it is rendered as a formula, but '
@@ -397,13 +404,15 @@ def outline(text: str) -> List[Tuple[str, str, bool]]:
     The headings and paragraphs of some notes, in order, each as its tag (`h1`, `p`, ...), its
     text without markup (a formula as its TeX, a link as its words) and whether it holds a
     formula or an image; for the names and summaries of pages that have no front matter.
-    Problems are left to the parse of the page itself.
+    Only headings written with `#` count: a line underlined with `===` is more often a banner
+    of reStructuredText than a heading. Problems are left to the parse of the page itself.
     """
     env = {'path': Path(), 'line': 1, 'ids': set(), 'cursors': {}, 'problems': []}
     tokens = MARKDOWN.parse(text, env)
     blocks = []
     for opening, inline in zip(tokens, tokens[1:]):
-        if opening.type in ('heading_open', 'paragraph_open') and inline.type == 'inline':
+        heading = opening.type == 'heading_open' and opening.markup.startswith('#')
+        if (heading or opening.type == 'paragraph_open') and inline.type == 'inline':
             parts = [child for child in _inline_children([inline])]
             words = ''.join(' ' if child.type in ('softbreak', 'hardbreak') else child.content
                             for _, child in parts if child.type != 'image')

@@ -191,7 +191,7 @@ def _docstrings(path: Path, tree: ast.Module, lines: List[str],
     with it.
     """
     found = []
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         if not node.body or not _is_docstring(node.body[0]):
@@ -207,6 +207,19 @@ def _docstrings(path: Path, tree: ast.Module, lines: List[str],
         notes = Notes(_dedent(text), string.lineno, kind)
         found.append(_Docstring(first, string.lineno, string.end_lineno, notes))
     return found
+
+
+def _statements(tree: ast.Module):
+    """
+    The module and every statement in it, at any depth. Classes and functions are statements,
+    and only statements hold statements, so the expressions, most of the tree, are not visited.
+    """
+    nodes = [tree]
+    while nodes:
+        node = nodes.pop()
+        yield node
+        for name in ('body', 'orelse', 'finalbody', 'handlers', 'cases'):
+            nodes.extend(child for child in getattr(node, name, ()) if isinstance(child, ast.AST))
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -274,7 +287,8 @@ def _docstring_text(path: Path, string: ast.Expr, lines: List[str],
     command = re.match(r'\\(?:[A-Za-z]+|.)', written[tex.start():], re.DOTALL).group()
     line = string.lineno + written[:tex.start()].count('\n')
     if tex.group(1) in CONTROL_ESCAPES:
-        reading = f'as the escape sequence `{command[:2]}` followed by letters'
+        reading = f'as the escape sequence `{command[:2]}`' + ' followed by letters' * (
+            len(command) > 2)
     else:
         reading = 'as an escape sequence it does not know, and warns'
     warn(problems, SourceWarning(path, line, f'Python reads `{command}` in this docstring '
