@@ -100,9 +100,9 @@ def test_a_formula_with_a_space_before_its_closing_dollar_is_rendered_with_a_war
 
 def test_tex_left_outside_a_formula_is_reported():
     assert warnings('Text\n\nthe \\otimes and \\frac{a}{b}.', line=5) == [
-        'notes.py:7: warning: `\\otimes` is TeX outside a formula, and is shown as written, in '
-        '"the \\otimes and \\frac{a}{b}.": put it between dollars, `$...$`, or in a code span if '
-        'it is not math']
+        'notes.py:7: warning: `\\otimes` looks like TeX outside a formula, and is shown as '
+        'written, in "the \\otimes and \\frac{a}{b}.": if it is math, put it between dollars, '
+        '`$...$`; if it is code, in a code span']
 
 
 def test_escaped_dollars_and_backslashes_are_neither_math_nor_tex():
@@ -128,7 +128,7 @@ def test_a_tex_environment_indented_as_deep_as_a_code_block_is_still_math():
 def test_a_tex_environment_never_closed_is_reported_as_tex_outside_a_formula():
     problems = warnings('\\begin{align}\na &= b\n')
     assert parsed('\\begin{align}\na &= b\n', problems=[]).formulas == []
-    assert len(problems) == 1 and '`\\begin` is TeX outside a formula' in problems[0]
+    assert len(problems) == 1 and '`\\begin` looks like TeX outside a formula' in problems[0]
 
 
 def test_a_tex_environment_inside_a_fenced_code_block_stays_code():
@@ -209,3 +209,9 @@ def test_the_outline_is_the_text_of_headings_and_paragraphs():
                    'With $y$.\n\nA banner\n===\n') == [('h1', 'The title code', False),
                                     ('p', 'A paragraph of two lines.', False),
                                     ('p', 'With y.', True)]
+
+
+def test_a_formula_katex_could_not_read_is_shown_as_written_in_a_code_span():
+    notes = parsed('Cost $a_{ < b$, and\n\n$$c$$\n')
+    assert render(notes, {}) == ('<p>Cost <code>$a_{ &lt; b$</code>, and</p>\n'
+                                 '<div class="math"><code>$$c$$</code></div>\n')

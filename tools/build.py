@@ -34,10 +34,11 @@ kept in a repository, like this one, stays clean.
 
 With `--keep-going`, it renders every page it can instead, as a tool pointed at someone else's
 sources should: a page with a warning renders as its author most likely meant it; a link that
-leads nowhere is left out, its text kept; a page that cannot be rendered at all (a syntax
-error, a formula KaTeX cannot read) has no page, and links to it are left out too. It still
-exits with 1 when anything was reported. Nothing half-done reaches the site either way: a
-page is written whole, or not at all.
+leads nowhere is left out, its text kept; a formula KaTeX cannot read is shown as written, in
+a code span; a source that cannot be read at all (a syntax error, a file that is not UTF-8)
+has no page, and links to it are left out too. It still exits with 1 when anything was
+reported. Nothing half-done reaches the site either way: a page is written whole, or not at
+all.
 
 ## Rendering only what changed
 
@@ -136,23 +137,12 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     read = _load(cache / 'sources.json')
 
     pages, read_problems, failed = _read_pages(project, roots, generator, read)
-    # The pages that cannot be rendered leave the site, which changes the keys of the others;
-    # so the keys are worked out again until no page of the site fails.
-    parsed: Dict[PurePosixPath, PageNotes] = {}
-    problems: Dict[PurePosixPath, List[SourceError]] = {}
-    math: Dict[Tuple[bool, str], str] = {}
-    while True:
-        site = _with_home(pages, roots, site_name)
-        home = next(page for page in site if page.output == HOME)
-        config = SiteConfig(site_name or home.title, site_url, source_url)
-        keys = _keys(project, roots, site, config, generator)
-        stale = [page for page in site if not _up_to_date(page, keys[page.output], manifest, out)]
-        new = [page for page in stale if page.output not in parsed]
-        failing = _parse_and_typeset(new, cache, parsed, problems, math)
-        if not failing:
-            break
-        failed.update({page.output: page for page in failing})
-        pages = [page for page in pages if page.output not in failed]
+    site = _with_home(pages, roots, site_name)
+    home = next(page for page in site if page.output == HOME)
+    config = SiteConfig(site_name or home.title, site_url, source_url)
+    keys = _keys(project, roots, site, config, generator)
+    stale = [page for page in site if not _up_to_date(page, keys[page.output], manifest, out)]
+    parsed, problems, math = _parse_and_typeset(stale, cache)
 
     assets = _check_references(project, site, stale, parsed, problems, failed)
     rendering = {page.output for page in stale}
@@ -161,9 +151,8 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
             continue
         stored = manifest[str(page.output)]['problems']
         problems[page.output] = [_problem(page.source, *problem) for problem in stored]
-    report.problems = sorted(read_problems + [problem for page in failed.values()
-                                              for problem in problems.get(page.output, [])]
-                             + [problem for page in site for problem in problems[page.output]],
+    report.problems = sorted(read_problems + [problem for page in site
+                                              for problem in problems[page.output]],
                              key=lambda problem: (str(problem.path), problem.line or 0))
     report.failed = sorted(str(page.source) for page in failed.values())
     if strict and report.problems:
@@ -320,17 +309,17 @@ def _up_to_date(page: Page, key: str, manifest: dict, out: Path) -> bool:
             and _digest(path.read_bytes()) == entry['sha'])
 
 
-def _parse_and_typeset(pages: List[Page], cache: Path, parsed: Dict[PurePosixPath, PageNotes],
-                       problems: Dict[PurePosixPath, List[SourceError]],
-                       math: Dict[Tuple[bool, str], str]) -> List[Page]:
+def _parse_and_typeset(pages: List[Page], cache: Path):
     """
     ## Parsing the notes, and their math
 
-    Adds to `parsed` the parsed notes of each section of each page, to `problems` what was
-    found on the way, and to `math` the HTML of the formulas; returns the pages with a formula
-    KaTeX cannot read, which cannot be rendered. The ids of the headings must differ from each
-    other and from the sections' ids all over the page, so one set of ids serves the page.
+    The parsed notes of each section of each page, the problems found on the way, by page, and
+    the HTML of the formulas. A formula KaTeX cannot read is an error, and the page shows it as
+    written. The ids of the headings must differ from each other and from the sections' ids
+    all over the page, so one set of ids serves the page.
     """
+    parsed: Dict[PurePosixPath, PageNotes] = {}
+    problems: Dict[PurePosixPath, List[SourceError]] = {}
     for page in pages:
         ids = {section_id(number) for number in range(1, len(page.sections) + 1)}
         problems[page.output] = []
@@ -344,13 +333,11 @@ def _parse_and_typeset(pages: List[Page], cache: Path, parsed: Dict[PurePosixPat
     for page in pages:
         if page.source.suffix == '.py':
             highlight_file(page.text)
-    typeset_math, errors = typesetting()
-    math.update(typeset_math)
-    by_source = {page.source: page for page in pages}
+    math, errors = typesetting()
+    by_source = {page.source: page.output for page in pages}
     for error in errors:
-        problems[by_source[PurePosixPath(error.path.as_posix())].output].append(error)
-    failing = {PurePosixPath(error.path.as_posix()) for error in errors}
-    return [page for page in pages if page.source in failing]
+        problems[by_source[PurePosixPath(error.path.as_posix())]].append(error)
+    return parsed, problems, math
 
 
 def _check_references(project: Path, site: List[Page], stale: List[Page],

@@ -36,13 +36,15 @@ A TeX environment on lines of its own, `\begin{align}` to `\end{align}` (or `cas
 
 Left to Markdown, its `\\` would be eaten as an escaped backslash, and its `_..._` would turn
 into italics: raw TeX, mangled, on the page, and nothing said about it. KaTeX reads every
-environment these sources use, so the whole block goes to KaTeX as written.
+environment labml.ai's sources use (`align`, `cases`, `pmatrix`, `array`), so the whole block
+goes to KaTeX as written.
 
 What is doubtful is reported with its file and line, and never reaches a reader silently:
 
 * a `$` that neither opens nor closes a formula is shown as a dollar sign, with a warning;
 * `$x $`, with a space before the closing dollar, which Pandoc's rules do not read as a formula
-  but labml.ai's generator does, is rendered as the formula and warned about;
+  but labml.ai's generator does, is rendered as the formula and warned about, if what is
+  between the dollars looks like math (TeX, or a symbol such as `x`);
 * TeX left in the text, such as `\frac` outside any formula, is warned about;
 * a code block in a language Pygments does not know is shown as plain text, with a warning.
 
@@ -273,9 +275,9 @@ def _text_run(state: StateCore, block: Token, run: List[Token]) -> List[Token]:
         if command:
             warn(env['problems'], SourceWarning(
                 env['path'], _line_of(env, block, command.group()),
-                f'`{command.group()}` is TeX outside a formula, and is shown as written, in '
-                f'"{_around(text, command.start())}": put it between dollars, `$...$`, or in a '
-                'code span if it is not math'))
+                f'`{command.group()}` looks like TeX outside a formula, and is shown as '
+                f'written, in "{_around(text, command.start())}": if it is math, put it between '
+                'dollars, `$...$`; if it is code, in a code span'))
     return [token for token in tokens if token.type != 'text' or token.content]
 
 
@@ -448,15 +450,30 @@ def render(parsed: ParsedNotes, math: Dict[Tuple[bool, str], str]) -> str:
 
 
 def _math_inline(self, tokens, index, options, env):
-    return env['math'][False, tokens[index].content.strip()]
+    return _formula(tokens[index], False, env)
 
 
 def _math_inline_display(self, tokens, index, options, env):
-    return env['math'][True, tokens[index].content.strip()]
+    return _formula(tokens[index], True, env)
 
 
 def _math_block(self, tokens, index, options, env):
-    return f'<div class="math">{env["math"][True, tokens[index].content.strip()]}</div>\n'
+    return f'<div class="math">{_formula(tokens[index], True, env)}</div>\n'
+
+
+def _formula(token: Token, display: bool, env: dict) -> str:
+    """
+    The HTML KaTeX made of a formula; for a formula it could not read (an error the build
+    reports), the formula as written, in a code span: where the dollars were not meant as
+    math, as in a docstring that knows nothing of TeX, that is what its author wrote.
+    """
+    typeset = env['math'].get((display, token.content.strip()))
+    if typeset is not None:
+        return typeset
+    written = token.content
+    if token.markup != '\\begin':
+        written = token.markup + written + token.markup
+    return f'<code>{escapeHtml(written)}</code>'
 
 
 def _code_inline(self, tokens, index, options, env):
