@@ -14,7 +14,8 @@ The site mirrors the source folders:
 * `x.py` becomes `x.html`, `__init__.py` becomes `index.html` and `readme.md` becomes
   `readme.html`;
 * the first source folder (`labml_nn`) is the top of the site, and its `__init__.py` is the home
-  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`.
+  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`;
+* a top folder without a home page of its own gets one made: its name and the list of pages.
 
 A folder is a tutorial: its pages follow one another (the folder's index first, then by name),
 and *up* leads to the index of the folder above. The breadcrumb names the folders from the top.
