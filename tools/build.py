@@ -508,7 +508,7 @@ def _load(path: Path) -> dict:
 
 def _save(path: Path, entries: dict):
     stored = {'version': CACHE_VERSION, 'entries': entries}
-    write_if_changed(path, json.dumps(stored, indent=1, sort_keys=True).encode())
+    write_if_changed(path, json.dumps(stored, sort_keys=True).encode())
 
 
 def main(arguments: List[str] = None) -> int:

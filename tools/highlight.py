@@ -46,6 +46,7 @@ def highlight_file(text: str) -> List[str]:
     return html.split('\n')[:-1]
 
 
+@lru_cache(maxsize=None)
 def lexer(language: str) -> Optional[Lexer]:
     """
     The Pygments lexer of a language, by its short name; `None` for a name Pygments does not
