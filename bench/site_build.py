@@ -22,6 +22,11 @@ own, so its time includes starting Python and importing the generator. It is tim
   KaTeX and written;
 * *rebuild*: the same command again, with nothing changed.
 
+Each is given as wall-clock seconds, what a user waits, and as CPU seconds (the build's process
+and KaTeX's, user and system), which other jobs on a shared machine change far less. On an idle
+2-core machine the wall-clock time lies between half the CPU time and all of it (KaTeX runs
+beside the build).
+
 Beside it, the same two times for the project's own site (`labml_nn/` and `tools/`), and, with
 `--baseline`, for the project's site as the generator of another git revision builds it (its
 own `tools/` pages included), in the same invocation and taking turns with this generator, so
@@ -32,6 +37,7 @@ runs; the load average before and after says how busy the machine was.
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,7 +47,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEEL = ROOT / '.build/wheels/labml_nn-0.5.1-py3-none-any.whl'
@@ -58,8 +64,11 @@ class Site:
     roots: List[str]
     generator: Path
     options: List[str] = field(default_factory=lambda: ['--keep-going'])
+    # Wall-clock and CPU seconds of each cold build and each rebuild.
     cold: List[float] = field(default_factory=list)
     rebuild: List[float] = field(default_factory=list)
+    cold_cpu: List[float] = field(default_factory=list)
+    rebuild_cpu: List[float] = field(default_factory=list)
     # What the last cold build and the last rebuild printed of themselves.
     said: Dict[str, str] = field(default_factory=dict)
 
@@ -97,23 +106,31 @@ def generator_at(revision: str, folder: Path) -> Path:
     return project
 
 
-def run_build(site: Site, out: Path, cache: Path, kind: str) -> float:
+def run_build(site: Site, out: Path, cache: Path, kind: str) -> Tuple[float, float]:
     """
-    One build of `site` into `out` with its cache in `cache`: its wall-clock seconds. The
-    first line the build prints is kept, as what the build of this `kind` said.
+    One build of `site` into `out` with its cache in `cache`: its wall-clock and CPU seconds.
+    The first line the build prints is kept, as what the build of this `kind` said.
     """
     command = [sys.executable, '-m', 'tools.build', *site.roots, '--out', str(out),
                '--cache', str(cache), *site.options]
     environment = dict(os.environ, PYTHONPATH=str(site.generator))
-    start = time.perf_counter()
+    start, used = time.perf_counter(), cpu_seconds()
     done = subprocess.run(command, cwd=site.project, env=environment, capture_output=True,
                           text=True)
-    seconds = time.perf_counter() - start
+    seconds, used = time.perf_counter() - start, cpu_seconds() - used
     printed = done.stdout.splitlines()
     if not printed or not re.search(r'\d+ pages', printed[0]):
         sys.exit(f'the build of {site.name} failed:\n{done.stdout}{done.stderr}')
     site.said[kind] = printed[0].split(': ', 1)[1]
-    return seconds
+    return seconds, used
+
+
+def cpu_seconds() -> float:
+    """
+    The CPU time, user and system, of the processes this one started and waited for.
+    """
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
 
 
 def measure(sites: List[Site], repeat: int, scratch: Path):
@@ -123,25 +140,31 @@ def measure(sites: List[Site], repeat: int, scratch: Path):
     for number in range(repeat):
         for index, site in enumerate(sites):
             out, cache = scratch / f'site-{index}-{number}', scratch / f'cache-{index}-{number}'
-            site.cold.append(run_build(site, out, cache, 'cold'))
-            site.rebuild.append(run_build(site, out, cache, 'rebuild'))
+            for kind, times, cpu in (('cold', site.cold, site.cold_cpu),
+                                     ('rebuild', site.rebuild, site.rebuild_cpu)):
+                seconds, used = run_build(site, out, cache, kind)
+                times.append(seconds)
+                cpu.append(used)
 
 
 def table(sites: List[Site], baseline: Optional[Site]) -> str:
     """
     The medians and ranges of the times, and what each build printed of itself.
     """
-    lines = ['| tree, generator | cold build, s | it says | rebuild, nothing changed, s | '
-             'it says |', '|---|---|---|---|---|']
+    lines = ['| tree, generator | cold build: wall s | CPU s | it says | rebuild, nothing '
+             'changed: wall s | CPU s | it says |', '|---|---|---|---|---|---|---|']
     for site in sites:
-        lines.append(f'| {site.name} | {spread(site.cold)} | {site.said["cold"]} | '
-                     f'{spread(site.rebuild)} | {site.said["rebuild"]} |')
+        lines.append(f'| {site.name} | {spread(site.cold)} | {spread(site.cold_cpu)} | '
+                     f'{site.said["cold"]} | {spread(site.rebuild)} | '
+                     f'{spread(site.rebuild_cpu)} | {site.said["rebuild"]} |')
     if baseline is not None:
         current = next(site for site in sites if site.name.startswith('this project'))
         lines.append('')
         lines.append(f'this generator / {baseline.name}, on the project\'s site: cold '
-                     f'{ratio(current.cold, baseline.cold)}, rebuild '
-                     f'{ratio(current.rebuild, baseline.rebuild)}')
+                     f'{ratio(current.cold, baseline.cold)} wall, '
+                     f'{ratio(current.cold_cpu, baseline.cold_cpu)} CPU; rebuild '
+                     f'{ratio(current.rebuild, baseline.rebuild)} wall, '
+                     f'{ratio(current.rebuild_cpu, baseline.rebuild_cpu)} CPU')
     return '\n'.join(lines)
 
 
