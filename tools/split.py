@@ -100,7 +100,7 @@ def split_python(path: Path, text: str, problems: List[SourceError] = None) -> L
     """
     ## Splitting Python
 
-    A file that does not parse stops the build at the line Python names.
+    A file that does not parse is an error at the line Python names, and has no page.
     """
     try:
         # Python's warnings about escape sequences are reported better, below, for docstrings.
@@ -146,7 +146,7 @@ Place = Tuple[int, int]
 
 def _tokens(text: str, lines: List[str]) -> Tuple[Dict[int, str], Dict[Place, tokenize.TokenInfo]]:
     """
-    ## Comments on lines of their own
+    ## Comments on lines of their own, and strings
 
     The text of each comment that is alone on its line, by line number, without the `#` and the
     one space after it; and every string literal, by where it starts (line, character). The
