@@ -131,6 +131,12 @@ def test_a_tex_environment_never_closed_is_reported_as_tex_outside_a_formula():
     assert len(problems) == 1 and '`\\begin` looks like TeX outside a formula' in problems[0]
 
 
+def test_a_tex_environment_followed_by_text_on_its_last_line_is_not_typeset():
+    text = '\\begin{pmatrix} a \\end{pmatrix} is a vector.\n'
+    assert parsed(text, problems=[]).formulas == []
+    assert '`\\begin` looks like TeX outside a formula' in warnings(text)[0]
+
+
 def test_a_tex_environment_inside_a_fenced_code_block_stays_code():
     assert formulas('```latex\n\\begin{align}\na\n\\end{align}\n```\n') == []
 

@@ -153,9 +153,11 @@ def _math_block_that_interrupts():
     return math_block
 
 
-# A line that opens a TeX environment, and the commands that open and close one.
+# A line that opens a TeX environment, the commands that open and close one, and the end of
+# a line that closes one: nothing after it but a punctuation mark.
 ENVIRONMENT_START = re.compile(r'\s*\\begin\{[A-Za-z]+\*?\}')
 ENVIRONMENT_EDGE = re.compile(r'\\(begin|end)\{[A-Za-z]+\*?\}')
+ENVIRONMENT_END = re.compile(r'\\end\{[A-Za-z]+\*?\}\s*[.,;:]?\s*$')
 
 
 def _tex_environment(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -163,8 +165,9 @@ def _tex_environment(state: StateBlock, start: int, end: int, silent: bool) -> b
     ## TeX environments without dollars
 
     From a line that starts with `\begin{...}` to the line where every environment opened since
-    is closed, as a formula displayed on its own. An environment never closed is not one, and
-    is left to Markdown (and then reported as TeX outside a formula).
+    is closed, as a formula displayed on its own. An environment never closed, or followed by
+    text on its last line, is not one, and is left to Markdown (and then reported as TeX
+    outside a formula): prose is never typeset as math.
     """
     if not ENVIRONMENT_START.match(state.src, state.bMarks[start], state.eMarks[start]):
         return False
@@ -175,6 +178,8 @@ def _tex_environment(state: StateBlock, start: int, end: int, silent: bool) -> b
         if depth <= 0:
             break
     else:
+        return False
+    if not ENVIRONMENT_END.search(text):
         return False
     if silent:
         return True
@@ -415,7 +420,7 @@ def outline(text: str) -> List[Tuple[str, str, bool]]:
     for opening, inline in zip(tokens, tokens[1:]):
         heading = opening.type == 'heading_open' and opening.markup.startswith('#')
         if (heading or opening.type == 'paragraph_open') and inline.type == 'inline':
-            parts = [child for child in _inline_children([inline])]
+            parts = list(_inline_children([inline]))
             words = ''.join(' ' if child.type in ('softbreak', 'hardbreak') else child.content
                             for _, child in parts if child.type != 'image')
             rich = any(child.type.startswith('math') or child.type == 'image' for _, child in parts)
