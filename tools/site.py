@@ -14,19 +14,21 @@ The site mirrors the source folders:
 * `x.py` becomes `x.html`, `__init__.py` becomes `index.html` and `readme.md` becomes
   `readme.html`;
 * the first source folder (`labml_nn`) is the top of the site, and its `__init__.py` is the home
-  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`.
+  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`;
+* a top folder without a home page of its own gets one made: its name and the list of pages.
 
 A folder is a tutorial: its pages follow one another (the folder's index first, then by name),
 and *up* leads to the index of the folder above. The breadcrumb names the folders from the top.
 """
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
 from tools.errors import BuildError, SourceError
-from tools.split import Section
+from tools.split import Notes, Section
 
 HOME = PurePosixPath('index.html')
 
@@ -82,6 +84,19 @@ def find_pages(project: Path, roots: List[str]) -> List[Page]:
                                                 'rename one of them')
             pages[output] = Page(source, output, PurePosixPath(Path(root).as_posix()))
     return [pages[output] for output in sorted(pages)]
+
+
+def generated_home(root: PurePosixPath, name: Optional[str]) -> Page:
+    """
+    ## A home page for a folder without one
+
+    The home page of a site whose top folder has no home page of its own: a heading, its name
+    (`name`, or else the folder's), followed by the list of pages every home page shows.
+    """
+    title = name or root.name
+    heading = re.sub(r'([\\`*_{}\[\]()#+\-.!<>$|~])', r'\\\1', title)
+    return Page(root, HOME, root, sections=[Section([Notes(f'# {heading}\n', 1, 'module')])],
+                title=title)
 
 
 def _is_source(relative: Path) -> bool:
