@@ -48,8 +48,8 @@ def import_anchor():
     labml-nn 0.5.1: an installed package keeps its `labml_nn-0.5.1.dist-info` next to it, and this
     project's `labml_nn` has none.
     """
-    fix = ('Start this file through `python -m bench.run`, which installs labml-nn '
-           f'{ANCHOR_VERSION} into .build/anchor, or by hand with PYTHONPATH=<folder> after '
+    fix = (f'Start this file through `python -m bench.run` after `make anchor`, which installs '
+           f'labml-nn {ANCHOR_VERSION} into .build/anchor, or with PYTHONPATH=<folder> after '
            f'`python -m pip install --no-deps --target <folder> labml-nn=={ANCHOR_VERSION}`.')
     try:
         import labml_nn
@@ -73,7 +73,6 @@ class AnchorRunner:
     """
 
     name = f'labml-nn {ANCHOR_VERSION}'
-    precision = 'fp32'
 
     def __init__(self, args, device: torch.device):
         model_class, margin_loss_class = import_anchor()
@@ -110,9 +109,9 @@ class AnchorRunner:
         """
         return self.train_loader
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """
-        One step of the experiment: forward, loss, backward, Adam.
+        One step of the experiment: forward, loss, backward, Adam. Returns the loss.
         """
         self.model.train()
         images, labels = images.to(self.device), labels.to(self.device)
@@ -123,6 +122,7 @@ class AnchorRunner:
         loss.backward()
         self.optimizer.step()
         self.optimizer.zero_grad()
+        return loss.detach()
 
     @torch.no_grad()
     def test_accuracy(self) -> float:
@@ -140,4 +140,4 @@ class AnchorRunner:
 
 # `python bench/anchor.py --mode throughput|accuracy [options]`, with labml-nn 0.5.1 on PYTHONPATH.
 if __name__ == '__main__':
-    measure.main(AnchorRunner, default_batch_size=64, precisions=('fp32',))
+    measure.main(AnchorRunner, default_batch_size=64, precisions=('fp32', 'tf32'))

@@ -32,7 +32,7 @@ from bench import measure  # noqa: E402
 from labml_nn.capsule_networks.mnist import Configs  # noqa: E402
 
 # The precisions the experiment knows; `auto` (its default) comes first.
-PRECISIONS = ('auto', 'bf16', 'fp32')
+PRECISIONS = ('auto', 'fp32', 'tf32', 'bf16')
 
 
 class OursRunner:
@@ -58,13 +58,15 @@ class OursRunner:
             setattr(self.conf, key, value)
         # Everything with state is made now, before the first timed step, as in the training loop
         self.conf.stateful()
+        # The model as the step calls it, compiled or not
+        self.model = self.conf.forward
         self.batch_size = args.batch_size
-        self.precision = {torch.bfloat16: 'bf16', torch.float32: 'fp32'}[self.conf.precision]
         self.train_size = len(self.conf.train_data[1]) // args.batch_size * args.batch_size
         self.notes = [
-            f'The experiment\'s own configs and step: precision {self.precision}, '
-            f'torch.compile {"on" if self.conf.compile else "off"}, schedule one_cycle, '
-            'data on the device, shifts of up to 2 pixels.',
+            f'The experiment\'s own configs and step: precision={self.conf.precision}, '
+            f'compile={"on" if self.conf.compile else "off"}, '
+            f'schedule {type(self.conf.schedule).__name__}, data on the device, '
+            f'shifts of up to {self.conf.max_shift} pixels.',
         ]
 
     def train_batches(self):
@@ -73,11 +75,11 @@ class OursRunner:
         """
         return self.conf.train_batches()
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """
-        The experiment's training step.
+        The experiment's training step; returns the batch's loss, which the step sums.
         """
-        self.conf.step((images, labels), True)
+        return self.conf.step((images, labels), True)['loss'].detach() / len(labels)
 
     @torch.no_grad()
     def test_accuracy(self) -> float:
