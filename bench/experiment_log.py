@@ -1,16 +1,16 @@
 """
 ---
 title: Time to accuracy of an experiment run
-summary: Reads a labml run's log.jsonl and prints the training seconds until the test accuracy first reached each threshold.
+summary: The training seconds until a run of the experiment first reached each test accuracy.
 ---
 
 # Time to accuracy of an experiment run
 
 The benchmark's runners time training under one clock for both models. The goal the tutorial sets
-itself is also stated for the experiment as users run it, `python -m labml_nn.capsule_networks.mnist`,
-from a fresh process. That run tracks, after each epoch, its training time so far (`time.train`:
-compilation included, validation and checkpoints left out) and its test accuracy
-(`accuracy.valid`) in `log.jsonl`. This reads them back, with
+itself is also stated for the experiment as users run it,
+`python -m labml_nn.capsule_networks.mnist`, from a fresh process. That run tracks, after each
+epoch, its training time so far (`time.train`: compilation included, validation and checkpoints
+left out) and its test accuracy (`accuracy.valid`) in `log.jsonl`. This reads them back, with
 [the reader of a run's log](../labml_nn/helpers/run_log.html):
 
 ```bash

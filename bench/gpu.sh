@@ -78,7 +78,10 @@ rm -rf "$RESULTS"/*.json "$RESULTS"/*.log "$RESULTS/experiment"
 wheel() {
     local found
     found=$(ls "$BUNDLE"/wheels/"$1"-*.whl 2>/dev/null | head -n 1)
-    [ -n "$found" ] || { echo "no $1 wheel in $BUNDLE/wheels: run \`make gpu-bundle\`" >&2; return 1; }
+    if [ -z "$found" ]; then
+        echo "no $1 wheel in $BUNDLE/wheels: run \`make gpu-bundle\`" >&2
+        return 1
+    fi
     echo "$found"
 }
 
@@ -104,8 +107,10 @@ print(*[name for name in sys.argv[1:] if importlib.util.find_spec(name) is None]
     done
     "$PY" -c 'import labml.configs, torchvision'
     mkdir -p "$DATA/MNIST/raw"
-    for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-        [ -f "$DATA/MNIST/raw/$name" ] || gzip -dc "$BUNDLE/mnist/$name.gz" > "$DATA/MNIST/raw/$name"
+    local raw=$DATA/MNIST/raw
+    for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+        t10k-labels-idx1-ubyte; do
+        [ -f "$raw/$name" ] || gzip -dc "$BUNDLE/mnist/$name.gz" > "$raw/$name"
     done
     if [ ! -f "$ANCHOR/labml_nn/capsule_networks/mnist.py" ]; then
         found=$(wheel labml_nn)
@@ -130,8 +135,8 @@ experiment() {
     RUN_UUID=$uuid timeout $((STEP_CAP - 5)) "$PY" -m labml_nn.capsule_networks.mnist \
         data_path="$DATA" "$@" || status=$?
     mkdir -p "$RESULTS/experiment"
-    cp "logs/capsule_network_mnist/$uuid/log.jsonl" "logs/capsule_network_mnist/$uuid/configs.yaml" \
-        "$RESULTS/experiment/" || return 1
+    local run=logs/capsule_network_mnist/$uuid
+    cp "$run/log.jsonl" "$run/configs.yaml" "$RESULTS/experiment/" || return 1
     return "$status"
 }
 
@@ -147,7 +152,8 @@ table() {
 export -f wheel install_wheel install_all bench experiment table
 
 step install 25 install_all
-step throughput-anchor 30 bench --runners anchor "${THROUGHPUT[@]}" --save "$RESULTS/throughput-anchor.json"
+step throughput-anchor 30 bench --runners anchor "${THROUGHPUT[@]}" \
+    --save "$RESULTS/throughput-anchor.json"
 step throughput-ours 70 bench --runners ours --compare default "${THROUGHPUT[@]}" \
     --save "$RESULTS/throughput-ours.json"
 step throughput-ours-b64-fp32 70 bench --runners ours --compare same-batch "${THROUGHPUT[@]}" \

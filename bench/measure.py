@@ -1,7 +1,7 @@
 """
 ---
 title: What both benchmark runners share
-summary: The runners' command line, the timed training loops, peak memory, and the bookkeeping of the time to each test accuracy.
+summary: The runners' command line, the timed loops, what is read back from a run, and the time to each accuracy.
 ---
 
 # What both benchmark runners share
@@ -90,7 +90,7 @@ class AccuracyTimeline:
 
     def __init__(self, thresholds: Sequence[str] = THRESHOLDS):
         # `{threshold: seconds or None}`
-        self.first_reached: Dict[str, Optional[float]] = {threshold: None for threshold in thresholds}
+        self.first_reached: Dict[str, Optional[float]] = dict.fromkeys(thresholds)
         # `[(train_seconds, accuracy), ...]`
         self.history: List[Tuple[float, float]] = []
 
@@ -189,8 +189,8 @@ def peak_memory(device: torch.device) -> Tuple[float, str]:
     ## Peak memory
 
     On a GPU, the most memory torch's tensors held at once; on the CPU, the process's peak resident
-    set size, which also counts the interpreter, torch's libraries and the data set. Returned in MiB,
-    with the kind of memory it is.
+    set size, which also counts the interpreter, torch's libraries and the data set. Returned in
+    MiB, with the kind of memory it is.
     """
     if device.type == 'cuda':
         return torch.cuda.max_memory_allocated(device) / 2 ** 20, 'cuda_max_allocated'
@@ -209,12 +209,13 @@ def require_mnist(root: Path) -> Path:
     missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
     if missing:
         raise SystemExit(f'MNIST is missing from {raw}: ' + ', '.join(missing) + '.\n'
-                         'Run `make setup` (or `python -m labml_nn.helpers.mnist DATA_ROOT`) to put '
-                         'the four original files there, and pass that root with --data.')
+                         'Run `make setup` (or `python -m labml_nn.helpers.mnist DATA_ROOT`) to '
+                         'put the four original files there, and pass that root with --data.')
     return raw
 
 
-def first_images(dataset: torch.utils.data.Dataset, count: Optional[int]) -> torch.utils.data.Dataset:
+def first_images(dataset: torch.utils.data.Dataset,
+                 count: Optional[int]) -> torch.utils.data.Dataset:
     """
     The first `count` images of `dataset`, for tiny runs; all of them when `count` is `None`.
     """
@@ -327,7 +328,8 @@ def measure_throughput(runner, device: torch.device, warmup_steps: int, steps: i
     on across epochs, so that any number of steps can be timed.
     """
     # One epoch after another, without end.
-    batches: Iterator = itertools.chain.from_iterable(runner.train_batches() for _ in itertools.count())
+    batches: Iterator = itertools.chain.from_iterable(
+        runner.train_batches() for _ in itertools.count())
 
     def take_steps(count: int) -> Tuple[int, List[torch.Tensor]]:
         # `count` steps on the next batches; returns the number of images they saw, and their losses

@@ -1,7 +1,7 @@
 """
 ---
 title: The benchmark runner for this project's CapsNet
-summary: Trains the tutorial's experiment, at its default configuration, under the benchmark's clock.
+summary: Trains the tutorial's experiment, at its defaults, under the benchmark's clock.
 ---
 
 # The benchmark runner for this project's CapsNet
@@ -46,8 +46,9 @@ class OursRunner:
 
     def __init__(self, args, device: torch.device):
         self.conf = Configs()
-        overrides = {'device': device.type, 'batch_size': args.batch_size, 'precision': args.precision,
-                     'seed': args.seed, 'data_path': str(Path(args.data).resolve())}
+        overrides = {'device': device.type, 'batch_size': args.batch_size,
+                     'precision': args.precision, 'seed': args.seed,
+                     'data_path': str(Path(args.data).resolve())}
         if args.mode == 'accuracy':
             overrides['epochs'] = args.epochs
         if args.train_images:
@@ -86,7 +87,8 @@ class OursRunner:
         """
         The percentage of test images whose longest digit capsule is their label.
         """
-        correct = sum(self.conf.step(batch, False)['accuracy'] for batch in self.conf.valid_batches())
+        correct = sum(self.conf.step(batch, False)['accuracy']
+                      for batch in self.conf.valid_batches())
         return 100 * correct.item() / len(self.conf.valid_data[1])
 
 

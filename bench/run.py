@@ -1,7 +1,7 @@
 """
 ---
 title: The benchmark harness
-summary: Trains labml-nn 0.5.1 and this project's capsule network in separate processes on the same device, and prints a table and the ratios.
+summary: Trains labml-nn 0.5.1 and this project's CapsNet, each in its own process, and prints a table and the ratios.
 ---
 
 # The benchmark harness
@@ -9,7 +9,7 @@ summary: Trains labml-nn 0.5.1 and this project's capsule network in separate pr
 ```bash
 python -m bench.run --quick        # throughput on a few steps: a couple of minutes on a 2-core CPU
 python -m bench.run                # throughput on more steps
-python -m bench.run --accuracy     # the training seconds until the test accuracy reaches 99.0 ... 99.7%
+python -m bench.run --accuracy     # training seconds until the test accuracy reaches 99.0 ... 99.7%
 python -m bench.run --table a.json b.json   # the report of saved results, without training
 ```
 
@@ -78,9 +78,9 @@ def require_anchor(folder: Path):
     Stop with the fix when `folder` does not hold labml-nn 0.5.1.
     """
     if not anchor_installed(folder):
-        raise BenchError(f'labml-nn {ANCHOR_VERSION} is not installed in {folder}: run `make anchor`, '
-                         f'or `{sys.executable} -m pip install --no-deps --target {folder} '
-                         f'labml-nn=={ANCHOR_VERSION}`.')
+        raise BenchError(f'labml-nn {ANCHOR_VERSION} is not installed in {folder}: run '
+                         f'`make anchor`, or `{sys.executable} -m pip install --no-deps --target '
+                         f'{folder} labml-nn=={ANCHOR_VERSION}`.')
 
 
 def runner_command(script: Path, options: Dict[str, object]) -> List[str]:
@@ -103,7 +103,8 @@ def run_runner(command: List[str], pythonpath: Path) -> Dict:
     the JSON object on the last line of its standard output.
     """
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join([str(pythonpath)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
+    inherited = [path for path in env.get('PYTHONPATH', '').split(os.pathsep) if path]
+    env['PYTHONPATH'] = os.pathsep.join([str(pythonpath)] + inherited)
     print(f'bench: {" ".join(command)}', file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -151,7 +152,8 @@ def _columns(rows: List[List[str]]) -> str:
     Rows of cells as left-aligned columns; the first row is the header.
     """
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return '\n'.join('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return '\n'.join('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in rows)
 
 
 def loss_change(losses: Optional[List[float]]) -> str:
@@ -164,6 +166,10 @@ def loss_change(losses: Optional[List[float]]) -> str:
     tenth = max(1, len(losses) // 10)
     first, last = sum(losses[:tenth]) / tenth, sum(losses[-tenth:]) / tenth
     return f'{first:.3g}→{last:.3g}'
+
+
+# How the table names the kinds of peak memory
+MEMORY_KINDS = {'cuda_max_allocated': 'gpu', 'cpu_peak_rss': 'rss'}
 
 
 def format_table(results: List[Dict]) -> str:
@@ -179,7 +185,7 @@ def format_table(results: List[Dict]) -> str:
     rows = [header]
     for result in results:
         memory = _number(result['peak_memory_mb'], 0)
-        kind = {'cuda_max_allocated': 'gpu', 'cpu_peak_rss': 'rss'}.get(result['memory_kind'], result['memory_kind'])
+        kind = MEMORY_KINDS.get(result['memory_kind'], result['memory_kind'])
         rows.append([label(result), result['mode'], result['device'], str(result['batch_size']),
                      result['precision'] or '-', 'yes' if result['compiled'] else 'no',
                      _number(result['images_per_second']), f'{memory} ({kind})',
@@ -206,9 +212,10 @@ def ratios(results: List[Dict]) -> List[Dict]:
         compared.append({
             'label': label(ours), 'mode': ours['mode'], 'device': ours['device'],
             'images_per_second': _ratio(ours['images_per_second'], anchor['images_per_second']),
-            'peak_memory': _ratio(ours['peak_memory_mb'], anchor['peak_memory_mb']) if same_memory else None,
-            'time_to_accuracy': {t: _ratio(ours['time_to_accuracy'].get(t), anchor['time_to_accuracy'].get(t))
-                                 for t in THRESHOLDS},
+            'peak_memory': (_ratio(ours['peak_memory_mb'], anchor['peak_memory_mb'])
+                            if same_memory else None),
+            'time_to_accuracy': {t: _ratio(ours['time_to_accuracy'].get(t),
+                                           anchor['time_to_accuracy'].get(t)) for t in THRESHOLDS},
         })
     return compared
 
@@ -217,18 +224,21 @@ def format_ratios(compared: List[Dict]) -> str:
     """
     The ratios as a second table.
     """
-    header = ['ours / anchor', 'mode', 'device', 'img/s', 'peak memory', *[f'{t}%' for t in THRESHOLDS]]
+    header = ['ours / anchor', 'mode', 'device', 'img/s', 'peak memory',
+              *[f'{t}%' for t in THRESHOLDS]]
     rows = [header]
     for ratio in compared:
         rows.append([ratio['label'], ratio['mode'], ratio['device'],
-                     _number(ratio['images_per_second'], 2, 'x'), _number(ratio['peak_memory'], 2, 'x'),
+                     _number(ratio['images_per_second'], 2, 'x'),
+                     _number(ratio['peak_memory'], 2, 'x'),
                      *[_number(ratio['time_to_accuracy'][t], 2, 'x') for t in THRESHOLDS]])
     return _columns(rows)
 
 
 # What the clock counted, said under every table.
 CLOCK_NOTE = ('img/s: in throughput mode, the timed steps after the warm-up, which holds the '
-              'compilation of a compiled model; in accuracy mode, all training, compilation included.')
+              'compilation of a compiled model; in accuracy mode, all training, compilation '
+              'included.')
 
 
 def report(results: List[Dict]) -> str:
@@ -237,10 +247,12 @@ def report(results: List[Dict]) -> str:
     """
     lines = [format_table(results), '', CLOCK_NOTE]
     # Which processor or GPU gave the numbers.
-    devices = [f'device {r["device"]}: {r["device_name"]}, {r["threads"]} torch threads, torch {r["torch"]}' for r in results]
+    devices = [f'device {r["device"]}: {r["device_name"]}, {r["threads"]} torch threads, '
+               f'torch {r["torch"]}' for r in results]
     lines += list(dict.fromkeys(devices))
     # Each note once, though several runs of a runner repeat it.
-    notes = [f'note ({label(result)}, {result["name"]}): {note}' for result in results for note in result.get('notes', [])]
+    notes = [f'note ({label(result)}, {result["name"]}): {note}'
+             for result in results for note in result.get('notes', [])]
     lines += list(dict.fromkeys(notes))
     compared = ratios(results)
     if compared:
@@ -252,11 +264,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     """
     ## The command line
     """
-    parser = argparse.ArgumentParser(prog='python -m bench.run',
-                                     description='Benchmark this project\'s capsule network against labml-nn 0.5.1.')
+    parser = argparse.ArgumentParser(
+        prog='python -m bench.run',
+        description='Benchmark this project\'s capsule network against labml-nn 0.5.1.')
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument('--quick', action='store_true',
-                      help=f'throughput on {QUICK_STEPS["warmup_steps"]} + {QUICK_STEPS["steps"]} steps')
+                      help=f'throughput on {QUICK_STEPS["warmup_steps"]} + '
+                           f'{QUICK_STEPS["steps"]} steps')
     mode.add_argument('--accuracy', action='store_true', help='time to each test accuracy')
     mode.add_argument('--table', nargs='+', type=Path, metavar='JSON',
                       help='report results saved with --save, without training')
@@ -265,22 +279,27 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                              '(default: both for throughput, default for accuracy)')
     parser.add_argument('--runners', default='anchor,ours', help='anchor, ours, or anchor,ours')
     parser.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
-    parser.add_argument('--data', type=Path, default=REPO / 'data', help='the folder holding MNIST/raw/')
+    parser.add_argument('--data', type=Path, default=REPO / 'data',
+                        help='the folder holding MNIST/raw/')
     parser.add_argument('--warmup-steps', type=int, default=None)
     parser.add_argument('--steps', type=int, default=None)
-    parser.add_argument('--epochs', type=int, default=None, help='accuracy: cap (runner default: 10)')
-    parser.add_argument('--max-seconds', type=float, default=None, help='accuracy: cap on training seconds')
+    parser.add_argument('--epochs', type=int, default=None,
+                        help='accuracy: cap (runner default: 10)')
+    parser.add_argument('--max-seconds', type=float, default=None,
+                        help='accuracy: cap on training seconds')
     parser.add_argument('--eval-every-steps', type=int, default=None)
     parser.add_argument('--train-images', type=int, default=None)
     parser.add_argument('--test-images', type=int, default=None)
     parser.add_argument('--anchor-folder', type=Path, default=ANCHOR_FOLDER,
                         help='where labml-nn 0.5.1 is installed (`make anchor`)')
-    parser.add_argument('--save', type=Path, default=None, help='also write the results to this JSON file')
+    parser.add_argument('--save', type=Path, default=None,
+                        help='also write the results to this JSON file')
     args = parser.parse_args(argv)
     args.runners = [name.strip() for name in args.runners.split(',') if name.strip()]
     unknown = set(args.runners) - {'anchor', 'ours'}
     if unknown or not args.runners:
-        parser.error(f'--runners takes anchor, ours or anchor,ours, not {",".join(sorted(unknown)) or "nothing"}')
+        parser.error('--runners takes anchor, ours or anchor,ours, not '
+                     f'{",".join(sorted(unknown)) or "nothing"}')
     return args
 
 
@@ -295,19 +314,23 @@ def plan(args: argparse.Namespace) -> List[Dict]:
     common = {'mode': mode, 'device': args.device, 'data': args.data.absolute(),
               'train_images': args.train_images, 'test_images': args.test_images}
     if mode == 'throughput':
-        common['warmup_steps'] = args.warmup_steps if args.warmup_steps is not None else steps['warmup_steps']
-        common['steps'] = args.steps if args.steps is not None else steps['steps']
+        for name in ('warmup_steps', 'steps'):
+            given = getattr(args, name)
+            common[name] = given if given is not None else steps[name]
     else:
-        common.update(epochs=args.epochs, max_seconds=args.max_seconds, eval_every_steps=args.eval_every_steps)
+        common.update(epochs=args.epochs, max_seconds=args.max_seconds,
+                      eval_every_steps=args.eval_every_steps)
     compare = args.compare or ('both' if mode == 'throughput' else 'default')
-    settings = {'both': ['default', SAME_SETTING], 'default': ['default'], 'same-batch': [SAME_SETTING]}[compare]
+    settings = {'both': ['default', SAME_SETTING], 'default': ['default'],
+                'same-batch': [SAME_SETTING]}[compare]
     runs = []
     if 'anchor' in args.runners:
         runs.append({'runner': 'anchor', 'setting': 'default', 'script': ANCHOR_SCRIPT,
                      'pythonpath': args.anchor_folder, 'options': dict(common)})
     if 'ours' in args.runners:
         for setting in settings:
-            same = {'batch_size': SAME_BATCH, 'precision': SAME_PRECISION} if setting == SAME_SETTING else {}
+            same = ({'batch_size': SAME_BATCH, 'precision': SAME_PRECISION}
+                    if setting == SAME_SETTING else {})
             runs.append({'runner': 'ours', 'setting': setting, 'script': OURS_SCRIPT,
                          'pythonpath': REPO, 'options': {**common, **same}})
     return runs
@@ -323,8 +346,12 @@ def main(argv: Optional[Sequence[str]] = None):
     if args.table:
         missing = [str(path) for path in args.table if not path.is_file()]
         if missing:
-            raise BenchError('no saved results in ' + ', '.join(missing) + ' (save them with --save FILE)')
+            raise BenchError('no saved results in ' + ', '.join(missing) +
+                             ' (save them with --save FILE)')
         results = [result for path in args.table for result in json.loads(path.read_text())]
+        # In the order a benchmark runs them, whatever the order of the files
+        results.sort(key=lambda r: (r['mode'] != 'throughput', r['runner'] != 'anchor',
+                                    r['setting'] != 'default'))
         print(report(results))
         return
     # The MNIST files, put in place and checked by this project's helper.

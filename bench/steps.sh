@@ -3,8 +3,8 @@
 # A script for a GPU machine (`bench/gpu.sh`) is a list of steps, each with its own wall-clock
 # cap in seconds. Sourced by such a script, this file gives it:
 #
-#     steps_begin RESULTS BUDGET [SCALE]  # results folder, the seconds all the caps may add up to
-#     step NAME CAP COMMAND...            # COMMAND (a program or an exported shell function), capped
+#     steps_begin RESULTS BUDGET [SCALE]  # results folder, seconds all the caps may add up to
+#     step NAME CAP COMMAND...            # COMMAND (a program or exported function), capped
 #     steps_report                        # one line per step: cap, seconds taken, outcome
 #
 # The script holds to its budget by construction: a step whose cap would take the caps past the

@@ -42,7 +42,8 @@ def shift_of(image: torch.Tensor, original: torch.Tensor, largest: int = 4) -> T
     padded = F.pad(original, (largest,) * 4)
     for rows in range(-largest, largest + 1):
         for columns in range(-largest, largest + 1):
-            window = padded[largest - rows:largest - rows + 28, largest - columns:largest - columns + 28]
+            top, left = largest - rows, largest - columns
+            window = padded[top:top + 28, left:left + 28]
             if torch.equal(window, image):
                 return rows, columns
     raise ValueError('not a shifted original')
@@ -62,7 +63,8 @@ def shifts_in(batches, images: torch.Tensor, labels: torch.Tensor) -> List[Tuple
         for image, label in zip(batch, batch_labels):
             same_label = labels == label
             same_sum = same_label & (sums == image.long().sum())
-            candidates = torch.cat([same_sum.nonzero(), (same_label & ~same_sum).nonzero()]).flatten()
+            others = same_label & ~same_sum
+            candidates = torch.cat([same_sum.nonzero(), others.nonzero()]).flatten()
             for candidate in candidates:
                 try:
                     shifts.append(shift_of(image, images[candidate]))

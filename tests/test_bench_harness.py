@@ -20,15 +20,16 @@ THRESHOLDS = ('99.0', '99.5', '99.6', '99.7')
 
 
 def result(runner, setting='default', *, mode='throughput', device='cpu', images_per_second=None,
-           memory=1000.0, memory_kind='cpu_peak_rss', times=None, best=None, batch_size=64, precision='fp32',
-           compiled=False):
+           memory=1000.0, memory_kind='cpu_peak_rss', times=None, best=None, batch_size=64,
+           precision='fp32', compiled=False):
     """
     A result as a runner prints it, with the two keys the harness adds.
     """
-    return {'name': 'labml-nn 0.5.1' if runner == 'anchor' else 'ours', 'mode': mode, 'device': device,
-            'device_name': 'a processor', 'threads': 2, 'batch_size': batch_size, 'precision': precision,
-            'compiled': compiled, 'images_per_second': images_per_second, 'train_images': 1280,
-            'train_seconds': 10.0, 'steps': 20, 'model_calls': 20, 'parameters_changed': 1.0,
+    return {'name': 'labml-nn 0.5.1' if runner == 'anchor' else 'ours', 'mode': mode,
+            'device': device, 'device_name': 'a processor', 'threads': 2, 'batch_size': batch_size,
+            'precision': precision, 'compiled': compiled, 'images_per_second': images_per_second,
+            'train_images': 1280, 'train_seconds': 10.0, 'steps': 20, 'model_calls': 20,
+            'parameters_changed': 1.0,
             'losses': [0.9] * 10 + [0.5] * 10 if mode == 'throughput' else None,
             'peak_memory_mb': memory, 'memory_kind': memory_kind,
             'time_to_accuracy': {t: (times or {}).get(t) for t in THRESHOLDS},
@@ -63,12 +64,13 @@ def test_ratios_are_ours_over_the_anchor_for_speed_and_memory(throughput_results
 
 def test_time_ratios_exist_only_where_both_reached_the_threshold(accuracy_results):
     (compared,) = run.ratios(accuracy_results)
-    assert compared['time_to_accuracy'] == {'99.0': pytest.approx(0.4), '99.5': pytest.approx(1 / 3),
-                                            '99.6': None, '99.7': None}
+    assert compared['time_to_accuracy'] == {'99.0': pytest.approx(0.4), '99.6': None,
+                                            '99.5': pytest.approx(1 / 3), '99.7': None}
 
 
 def test_results_are_compared_only_on_the_same_device_and_mode(throughput_results):
-    on_gpu = result('ours', device='cuda', images_per_second=5000.0, memory_kind='cuda_max_allocated')
+    on_gpu = result('ours', device='cuda', images_per_second=5000.0,
+                    memory_kind='cuda_max_allocated')
     other_mode = result('ours', mode='accuracy', images_per_second=80.0)
     assert [c['label'] for c in run.ratios(throughput_results[:1] + [on_gpu, other_mode])] == []
 
@@ -81,12 +83,12 @@ def test_memory_of_different_kinds_is_not_compared():
 
 def test_the_table_has_a_row_per_result_with_its_settings_and_numbers(throughput_results):
     lines = run.format_table(throughput_results).splitlines()
-    assert lines[0].split()[:9] == ['runner', 'mode', 'device', 'batch', 'precision', 'compiled', 'img/s',
-                                    'peak', 'MiB']
-    assert lines[1].split()[:10] == ['anchor', 'throughput', 'cpu', '64', 'fp32', 'no', '73.1', '1200',
-                                     '(rss)', '0.9→0.5']
-    assert lines[2].split()[:10] == ['ours', 'throughput', 'cpu', '256', 'bf16', 'yes', '150.2', '900',
-                                     '(rss)', '0.9→0.5']
+    assert lines[0].split()[:10] == ['runner', 'mode', 'device', 'batch', 'precision', 'compiled',
+                                     'img/s', 'peak', 'MiB', 'loss']
+    assert lines[1].split()[:10] == ['anchor', 'throughput', 'cpu', '64', 'fp32', 'no', '73.1',
+                                     '1200', '(rss)', '0.9→0.5']
+    assert lines[2].split()[:10] == ['ours', 'throughput', 'cpu', '256', 'bf16', 'yes', '150.2',
+                                     '900', '(rss)', '0.9→0.5']
     assert lines[3].startswith('ours, batch 64 fp32')
     # No accuracy in throughput mode: a dash in each of the five accuracy columns.
     assert lines[1].split()[-5:] == ['-'] * 5
@@ -95,13 +97,15 @@ def test_the_table_has_a_row_per_result_with_its_settings_and_numbers(throughput
 def test_the_accuracy_table_gives_the_time_to_each_threshold_and_the_best(accuracy_results):
     lines = run.format_table(accuracy_results).splitlines()
     assert lines[1].split()[-7:] == ['300.0', 's', '900.0', 's', '-', '-', '99.52']
-    assert lines[2].split()[-9:] == ['120.0', 's', '300.0', 's', '450.0', 's', '800.0', 's', '99.71']
+    assert lines[2].split()[-9:] == ['120.0', 's', '300.0', 's', '450.0', 's', '800.0', 's',
+                                     '99.71']
 
 
 def test_the_report_says_what_the_clock_counted_compilation_included_or_not(throughput_results):
     text = run.report(throughput_results)
-    assert ('img/s: in throughput mode, the timed steps after the warm-up, which holds the compilation '
-            'of a compiled model; in accuracy mode, all training, compilation included.') in text
+    assert ('img/s: in throughput mode, the timed steps after the warm-up, which holds the '
+            'compilation of a compiled model; in accuracy mode, all training, compilation '
+            'included.') in text
 
 
 def test_the_report_shows_each_note_once_and_the_ratio_table(throughput_results):
@@ -124,11 +128,12 @@ def test_the_anchor_alone_gives_a_report_without_ratios():
     assert 'ours / anchor' not in run.report(only)
 
 
-def test_saved_results_are_reported_again_without_training(tmp_path, capsys, throughput_results):
-    saved = tmp_path / 'results.json'
-    saved.write_text(json.dumps(throughput_results))
-    run.main(['--table', str(saved)])
-    assert capsys.readouterr().out.strip() == run.report(throughput_results)
+def test_saved_results_are_reported_again_in_the_order_they_run_whatever_the_files(
+        tmp_path, capsys, throughput_results, accuracy_results):
+    (tmp_path / 'a.json').write_text(json.dumps(accuracy_results[::-1]))
+    (tmp_path / 'b.json').write_text(json.dumps(throughput_results[::-1]))
+    run.main(['--table', str(tmp_path / 'a.json'), str(tmp_path / 'b.json')])
+    assert capsys.readouterr().out.strip() == run.report(throughput_results + accuracy_results)
 
 
 def test_reporting_a_missing_results_file_names_it(tmp_path):
@@ -149,7 +154,8 @@ def test_the_quick_plan_trains_the_anchor_once_and_ours_at_both_settings():
 
 def test_an_accuracy_plan_compares_the_defaults_and_passes_the_caps():
     runs = run.plan(run.parse_args(['--accuracy', '--epochs', '4', '--max-seconds', '60']))
-    assert [(r['runner'], r['setting']) for r in runs] == [('anchor', 'default'), ('ours', 'default')]
+    assert [(r['runner'], r['setting']) for r in runs] == [('anchor', 'default'),
+                                                            ('ours', 'default')]
     command = run.runner_command(run.ANCHOR_SCRIPT, runs[0]['options'])
     assert command[:2] == [sys.executable, str(run.ANCHOR_SCRIPT)]
     assert ' '.join(command[2:]).startswith('--mode accuracy --device auto --data ')
@@ -180,7 +186,8 @@ def write_runner(tmp_path: Path, body: str) -> Path:
 
 def test_a_runner_result_is_the_json_on_its_last_line(tmp_path):
     script = write_runner(tmp_path, 'import os\nprint("warming up")\n'
-                                    'print(\'{"name": "x", "path": "%s"}\' % os.environ["PYTHONPATH"])\n')
+                                    'print(\'{"name": "x", "path": "%s"}\' '
+                                    '% os.environ["PYTHONPATH"])\n')
     returned = run.run_runner([sys.executable, str(script)], tmp_path)
     assert returned['name'] == 'x'
     # The runner's folder comes first on PYTHONPATH.
@@ -203,32 +210,36 @@ def test_a_runner_without_a_json_last_line_stops_the_benchmark(tmp_path):
 def anchor_folder() -> Path:
     """labml-nn 0.5.1, as `make test` installs it before the tests."""
     if not run.anchor_installed(run.ANCHOR_FOLDER):
-        pytest.fail(f'labml-nn 0.5.1 is not in {run.ANCHOR_FOLDER}: run `make anchor` (`make test` does)')
+        pytest.fail(f'labml-nn 0.5.1 is not in {run.ANCHOR_FOLDER}: '
+                    'run `make anchor` (`make test` does)')
     return run.ANCHOR_FOLDER
 
 
 def run_anchor_script(pythonpath: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(run.ANCHOR_SCRIPT), *options], capture_output=True, text=True,
-                          env={**os.environ, 'PYTHONPATH': str(pythonpath)}, cwd=run.REPO)
+    return subprocess.run([sys.executable, str(run.ANCHOR_SCRIPT), *options], capture_output=True,
+                          text=True, env={**os.environ, 'PYTHONPATH': str(pythonpath)},
+                          cwd=run.REPO)
 
 
 def test_the_anchor_runner_refuses_this_projects_labml_nn():
-    done = run_anchor_script(run.REPO, '--mode', 'throughput', '--steps', '0', '--warmup-steps', '0',
-                             '--data', str(run.REPO / 'data'))
+    done = run_anchor_script(run.REPO, '--mode', 'throughput', '--steps', '0',
+                             '--warmup-steps', '0', '--data', str(run.REPO / 'data'))
     assert done.returncode != 0
     assert 'which is not labml-nn 0.5.1' in done.stderr
 
 
 def test_the_anchor_runner_trains_to_accuracy_and_prints_the_contracts_json(anchor_folder):
-    done = run_anchor_script(anchor_folder, '--mode', 'accuracy', '--device', 'cpu', '--epochs', '1',
-                             '--train-images', '64', '--test-images', '64', '--data', str(run.REPO / 'data'))
+    done = run_anchor_script(anchor_folder, '--mode', 'accuracy', '--device', 'cpu',
+                             '--epochs', '1', '--train-images', '64', '--test-images', '64',
+                             '--data', str(run.REPO / 'data'))
     assert done.returncode == 0, done.stderr
     returned = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(returned) >= {'name', 'device', 'batch_size', 'precision', 'compiled', 'images_per_second',
-                             'peak_memory_mb', 'memory_kind', 'time_to_accuracy', 'best_accuracy', 'epochs',
-                             'train_seconds', 'steps', 'model_calls', 'parameters_changed', 'losses', 'notes'}
-    assert (returned['name'], returned['device'], returned['batch_size'], returned['precision']) == \
-           ('labml-nn 0.5.1', 'cpu', 64, 'fp32')
+    assert set(returned) >= {'name', 'device', 'batch_size', 'precision', 'compiled',
+                             'images_per_second', 'peak_memory_mb', 'memory_kind',
+                             'time_to_accuracy', 'best_accuracy', 'epochs', 'train_seconds',
+                             'steps', 'model_calls', 'parameters_changed', 'losses', 'notes'}
+    assert (returned['name'], returned['device'], returned['batch_size'],
+            returned['precision']) == ('labml-nn 0.5.1', 'cpu', 64, 'fp32')
     assert list(returned['time_to_accuracy']) == list(THRESHOLDS)
     # One step of 64 images, then one evaluation.
     assert returned['train_images'] == 64 and len(returned['accuracy_history']) == 1
@@ -270,7 +281,8 @@ def run_without_sleeping(script: Path, pythonpath: Path) -> dict:
         [sys.executable, '-c', NO_SLEEP, str(script), '--mode', 'throughput', '--device', 'cpu',
          '--precision', 'fp32', '--batch-size', str(BATCH), '--warmup-steps', str(WARMUP_STEPS),
          '--steps', str(STEPS),
-         '--train-images', str(BATCH), '--test-images', str(BATCH), '--data', str(run.REPO / 'data')],
+         '--train-images', str(BATCH), '--test-images', str(BATCH),
+         '--data', str(run.REPO / 'data')],
         capture_output=True, text=True, cwd=run.REPO,
         env={**os.environ, 'PYTHONPATH': str(pythonpath), 'TORCH_COMPILE_DISABLE': '1'})
     assert done.returncode == 0, done.stderr[-3000:]

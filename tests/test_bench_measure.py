@@ -114,7 +114,8 @@ def test_training_stops_once_every_threshold_is_reached(clock):
     measured = measure.train_to_accuracy(runner, torch.device('cpu'), epochs=10, max_seconds=None,
                                          log=lambda message: None)
     assert runner.evaluations == 2 and runner.steps == 6
-    assert measured['timeline'].first_reached == {'99.0': 3.0, '99.5': 6.0, '99.6': 6.0, '99.7': 6.0}
+    assert measured['timeline'].first_reached == {'99.0': 3.0, '99.5': 6.0, '99.6': 6.0,
+                                                  '99.7': 6.0}
 
 
 def test_evaluating_every_few_steps_does_not_evaluate_twice_at_an_epoch_end(clock):
@@ -212,7 +213,8 @@ def tf32_flags():
 @pytest.mark.parametrize('matmul, convolution, name', [
     (False, False, 'fp32'), (True, True, 'tf32'), (False, True, 'fp32, tf32 conv'),
     (True, False, 'fp32, tf32 matmul')])
-def test_on_a_gpu_the_tf32_flags_in_effect_name_the_precision(tf32_flags, matmul, convolution, name):
+def test_on_a_gpu_the_tf32_flags_in_effect_name_the_precision(tf32_flags, matmul, convolution,
+                                                               name):
     tf32_flags(matmul, convolution)
     assert measure.precision_in_effect(torch.device('cuda')) == name
     # The flags mean nothing on a CPU
@@ -220,19 +222,21 @@ def test_on_a_gpu_the_tf32_flags_in_effect_name_the_precision(tf32_flags, matmul
 
 
 @pytest.mark.parametrize('before', [True, False])
-def test_fp32_turns_tf32_off_for_the_run_and_tf32_on_then_the_flags_are_put_back(tf32_flags, before):
+def test_fp32_turns_tf32_off_for_the_run_and_tf32_on_then_the_flags_are_put_back(tf32_flags,
+                                                                                  before):
     tf32_flags(before, before)
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
     for allowed in (False, True):
         with measure.tf32_allowed(allowed):
-            assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (allowed, allowed)
-        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (before, before)
+            assert (matmul.allow_tf32, cudnn.allow_tf32) == (allowed, allowed)
+        assert (matmul.allow_tf32, cudnn.allow_tf32) == (before, before)
 
 
 def run_main(make_runner, capsys, *options) -> dict:
     """A runner's `main` on the CPU, for a few steps; returns its JSON."""
     measure.main(make_runner, default_batch_size=4, precisions=('fp32', 'tf32'),
-                 argv=['--mode', 'throughput', '--device', 'cpu', '--warmup-steps', '1', '--steps', '3',
-                       '--data', str(mnist.DEFAULT_ROOT), *options])
+                 argv=['--mode', 'throughput', '--device', 'cpu', '--warmup-steps', '1',
+                       '--steps', '3', '--data', str(mnist.DEFAULT_ROOT), *options])
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
@@ -287,7 +291,8 @@ def test_the_cpu_peak_memory_is_the_resident_set_in_mib():
 
 
 def test_every_runner_takes_the_same_options_with_its_own_defaults():
-    args = measure.parse_args(['--mode', 'throughput'], default_batch_size=128, precisions=('bf16', 'fp32'))
+    args = measure.parse_args(['--mode', 'throughput'], default_batch_size=128,
+                              precisions=('bf16', 'fp32'))
     assert (args.batch_size, args.precision, args.device) == (128, 'bf16', 'auto')
     with pytest.raises(SystemExit):
         measure.parse_args(['--mode', 'accuracy', '--precision', 'bf16'], default_batch_size=64,

@@ -82,11 +82,12 @@ class ConstantDecoder(MNISTCapsuleNetworkModel):
         return torch.full((len(digit_capsules), 784), self.value)
 
 
-def reconstructions_pixels(tmp_path: Path, model, images, n: int = 10, n_wrong: int = 5) -> np.ndarray:
+def reconstructions_pixels(tmp_path: Path, model, images, n=10, n_wrong=5) -> np.ndarray:
     """The reconstructions figure of `images`, the last `n_wrong` misclassified, as grey pixels."""
     predictions = figures.predict(model, images)
     labels = torch.cat([predictions[:-n_wrong], (predictions[-n_wrong:] + 1) % 10])
-    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=n, n_wrong=n_wrong)
+    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=n,
+                                            n_wrong=n_wrong)
     figures.save(figure, tmp_path / 'r.png')
     with Image.open(tmp_path / 'r.png') as image:
         return np.asarray(image.convert('L'), dtype=np.int16)

@@ -48,7 +48,8 @@ def seen_in_a_training_step(conf: Configs):
 
     def forward(module, inputs):
         seen['forward'] = tf32_flags()
-        seen['autocast'] = torch.get_autocast_dtype('cpu') if torch.is_autocast_enabled('cpu') else None
+        autocast = torch.is_autocast_enabled('cpu')
+        seen['autocast'] = torch.get_autocast_dtype('cpu') if autocast else None
 
     def backward(module, grad_input, grad_output):
         seen['backward'] = tf32_flags()
@@ -83,7 +84,8 @@ def test_bf16_steps_autocast_the_forward_pass_to_bfloat16_with_tf32_off(flags):
     conf = configs('bf16')
     flags(True)
     seen = seen_in_a_training_step(conf)
-    assert seen == {'forward': (False, False), 'backward': (False, False), 'autocast': torch.bfloat16}
+    assert seen == {'forward': (False, False), 'backward': (False, False),
+                    'autocast': torch.bfloat16}
     assert tf32_flags() == (True, True)
 
 
@@ -117,7 +119,8 @@ def test_the_precisions_are_the_formats_they_are_named_for():
         with precision.autocast(device):
             assert not torch.is_autocast_enabled('cpu')
     with BF16.autocast(device):
-        assert torch.is_autocast_enabled('cpu') and torch.get_autocast_dtype('cpu') == torch.bfloat16
+        assert torch.is_autocast_enabled('cpu')
+        assert torch.get_autocast_dtype('cpu') == torch.bfloat16
 
 
 def test_every_config_holds_what_its_annotation_declares():

@@ -21,7 +21,8 @@ def write_log(folder: Path, lines):
 def epoch_line(step, loss, accuracy, train_seconds=None):
     """One epoch's line as the training loop logs it."""
     track = {f'{key}.{split}': [[step, [value]]]
-             for key, value in (('loss', loss), ('accuracy', accuracy)) for split in ('train', 'valid')}
+             for key, value in (('loss', loss), ('accuracy', accuracy))
+             for split in ('train', 'valid')}
     if train_seconds is not None:
         track['time.train'] = [[step, [train_seconds]]]
     return {'track': track}
@@ -36,7 +37,8 @@ def test_each_epoch_is_read_once_the_last_value_of_a_step_kept(tmp_path):
 
 
 def test_a_run_folder_without_a_log_or_an_epoch_says_so(tmp_path):
-    with pytest.raises(run_log.RunLogError, match=r'log\.jsonl does not exist: give the folder of a training run'):
+    with pytest.raises(run_log.RunLogError,
+                       match=r'log\.jsonl does not exist: give the folder of a training run'):
         run_log.read_log(tmp_path / 'nowhere')
     write_log(tmp_path, [{'track': {}}])
     with pytest.raises(run_log.RunLogError, match='has no epoch yet'):
@@ -52,10 +54,12 @@ def test_a_line_that_is_not_labmls_names_the_file_and_line(tmp_path):
 
 
 def test_the_time_to_each_accuracy_of_an_experiment_run_is_read_from_its_log(tmp_path):
-    write_log(tmp_path / 'run', [epoch_line(512, 0.5, 0.985, 10.0), epoch_line(1024, 0.3, 0.9962, 21.5),
+    write_log(tmp_path / 'run', [epoch_line(512, 0.5, 0.985, 10.0),
+                                 epoch_line(1024, 0.3, 0.9962, 21.5),
                                  epoch_line(1536, 0.2, 0.9955, 33.0)])
     assert experiment_log.describe(tmp_path / 'run') == (
-        'experiment run: epochs=3 train=33.0s best=99.62% to99.0=21.5s to99.5=21.5s to99.6=21.5s to99.7=-')
+        'experiment run: epochs=3 train=33.0s best=99.62% '
+        'to99.0=21.5s to99.5=21.5s to99.6=21.5s to99.7=-')
 
 
 def test_an_experiment_run_without_an_epoch_is_described_as_such(tmp_path):
