@@ -21,7 +21,7 @@ same device, and prints one table and the ratios ours/anchor.
 * [`experiment_log.py`](experiment_log.html), the time to accuracy of a run of the experiment
   itself.
 * `gpu.sh`, the one script to run on a GPU machine without internet access, made of capped steps
-  (`steps.sh`).
+  (`steps.sh`), installing what it lacks from a bundle of wheels (`bundle.sh`).
 
 ## The runner contract
 

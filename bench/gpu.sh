@@ -2,10 +2,9 @@
 # # The benchmark on a GPU machine without internet access
 #
 # For a machine that has a GPU, Python and torch, but no way to reach the package registry:
-# everything else comes from `.build/gpu-bundle/`, which `make gpu-bundle` fills where the registry
-# is reachable (the wheels of labml-nn 0.5.1, labml 0.5.3 and, for where they are missing,
-# torchvision 0.26 for torch 2.11, Pillow, NumPy and PyYAML; and the four MNIST files, gzipped).
-# Carry that folder along with the working tree, then run
+# everything else comes from `.build/gpu-bundle/` ([`bundle.sh`](bundle.sh)), which
+# `make gpu-bundle` fills where the registry is reachable. Carry that folder along with the working
+# tree, then run
 #
 #     bash bench/gpu.sh
 #
@@ -32,6 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/steps.sh
+source bench/bundle.sh
 
 export PY=${PYTHON:-python3}
 export BUNDLE=${BENCH_BUNDLE:-.build/gpu-bundle}
@@ -69,50 +69,15 @@ steps_begin "$RESULTS" "$BUDGET" "$SCALE"
 # Nothing left from an earlier run
 rm -rf "$RESULTS"/*.json "$RESULTS"/*.log "$RESULTS/experiment"
 
-# ## Installing from the bundle
+# ## Installing
 #
-# torch must already be there (the bundle has none). Each other package the runners import is
-# installed into `$SITE` from its wheel only where this Python can't find it; the tiny run always
-# installs labml, to show that installing from the bundle works. Then MNIST, and the anchor in a
-# folder of its own.
-wheel() {
-    local found
-    found=$(ls "$BUNDLE"/wheels/"$1"-*.whl 2>/dev/null | head -n 1)
-    if [ -z "$found" ]; then
-        echo "no $1 wheel in $BUNDLE/wheels: run \`make gpu-bundle\`" >&2
-        return 1
-    fi
-    echo "$found"
-}
-
-# A wheel installed into a folder: unpacked, as the zip file it is, which is all that installing
-# a package of modules into a folder of its own takes (and needs no pip).
-install_wheel() {
-    "$PY" -m zipfile -e "$2" "$1"
-}
-
+# What the bundle holds and this Python lacks ([`bundle.sh`](bundle.sh)), MNIST, and the anchor in
+# a folder of its own; the tiny run always installs labml, to show that installing works.
 install_all() {
     set -euo pipefail
-    local module distribution found missing
-    # The modules this Python can't find, in one look that imports none of them
-    missing=$("$PY" -c 'import importlib.util, sys
-print(*[name for name in sys.argv[1:] if importlib.util.find_spec(name) is None])' \
-        torch yaml numpy PIL torchvision labml)
-    [ "$TINY" = 1 ] && missing="$missing labml"
-    for module in $missing; do
-        distribution=$(echo "$module" | sed 's/^yaml$/pyyaml/; s/^PIL$/pillow/')
-        echo "installing $distribution from the bundle into $SITE"
-        found=$(wheel "$distribution")
-        install_wheel "$SITE" "$found"
-    done
-    "$PY" -c 'import labml.configs, torchvision'
-    mkdir -p "$DATA/MNIST/raw"
-    local raw=$DATA/MNIST/raw
-    for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
-        t10k-labels-idx1-ubyte; do
-        [ -f "$raw/$name" ] || gzip -dc "$BUNDLE/mnist/$name.gz" > "$raw/$name"
-    done
+    if [ "$TINY" = 1 ]; then install_from_bundle labml; else install_from_bundle; fi
     if [ ! -f "$ANCHOR/labml_nn/capsule_networks/mnist.py" ]; then
+        local found
         found=$(wheel labml_nn)
         install_wheel "$ANCHOR" "$found"
     fi
@@ -149,7 +114,7 @@ table() {
     return "$status"
 }
 
-export -f wheel install_wheel install_all bench experiment table
+export -f install_all bench experiment table
 
 step install 25 install_all
 step throughput-anchor 30 bench --runners anchor "${THROUGHPUT[@]}" \
