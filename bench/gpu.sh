@@ -102,6 +102,8 @@ experiment() {
     mkdir -p "$RESULTS/experiment"
     local run=logs/capsule_network_mnist/$uuid
     cp "$run/log.jsonl" "$run/configs.yaml" "$RESULTS/experiment/" || return 1
+    # The tiny run leaves no run of its own behind, checkpoint and all
+    if [ "$TINY" = 1 ]; then rm -rf "$run"; fi
     return "$status"
 }
 
