@@ -1,14 +1,14 @@
 """
 ---
 title: The anchor, labml-nn 0.5.1's capsule network
-summary: Trains the MNIST capsule network of labml-nn 0.5.1 the way its own experiment does, for the benchmark.
+summary: Trains labml-nn 0.5.1's MNIST capsule network the way its own experiment does.
 ---
 
 # The anchor: labml-nn 0.5.1's capsule network
 
 The benchmark measures this project against the capsule network that labml-nn 0.5.1 ships in
-`labml_nn.capsule_networks.mnist`: its model `MNISTCapsuleNetworkModel` and its `MarginLoss`, used as
-they are.
+`labml_nn.capsule_networks.mnist`: its model `MNISTCapsuleNetworkModel` and its `MarginLoss`, used
+as they are.
 
 Its experiment's `main()` no longer runs with labml 0.5.3 (it calls
 `experiment.add_pytorch_models`, which labml 0.5.3 does not have), so this file repeats its training
@@ -48,18 +48,20 @@ def import_anchor():
     labml-nn 0.5.1: an installed package keeps its `labml_nn-0.5.1.dist-info` next to it, and this
     project's `labml_nn` has none.
     """
-    fix = ('Start this file through `python -m bench.run`, which installs labml-nn '
-           f'{ANCHOR_VERSION} into .build/anchor, or by hand with PYTHONPATH=<folder> after '
+    fix = (f'Start this file through `python -m bench.run` after `make anchor`, which installs '
+           f'labml-nn {ANCHOR_VERSION} into .build/anchor, or with PYTHONPATH=<folder> after '
            f'`python -m pip install --no-deps --target <folder> labml-nn=={ANCHOR_VERSION}`.')
     try:
         import labml_nn
     except ImportError:
-        raise SystemExit(f'labml_nn cannot be imported: labml-nn {ANCHOR_VERSION} is not on PYTHONPATH.\n{fix}')
+        raise SystemExit(f'labml_nn cannot be imported: labml-nn {ANCHOR_VERSION} is not on '
+                         f'PYTHONPATH.\n{fix}')
     # `folder/labml_nn/__init__.py`
     folder = Path(labml_nn.__file__).resolve().parents[1]
     if not (folder / f'labml_nn-{ANCHOR_VERSION}.dist-info').is_dir():
         raise SystemExit(f'labml_nn was imported from {labml_nn.__file__}, which is not labml-nn '
-                         f'{ANCHOR_VERSION} (no labml_nn-{ANCHOR_VERSION}.dist-info beside it).\n{fix}')
+                         f'{ANCHOR_VERSION} (no labml_nn-{ANCHOR_VERSION}.dist-info beside '
+                         f'it).\n{fix}')
     from labml_nn.capsule_networks import MarginLoss
     from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
     return MNISTCapsuleNetworkModel, MarginLoss
@@ -73,22 +75,22 @@ class AnchorRunner:
     """
 
     name = f'labml-nn {ANCHOR_VERSION}'
-    precision = 'fp32'
 
     def __init__(self, args, device: torch.device):
         model_class, margin_loss_class = import_anchor()
         self.device = device
         self.batch_size = args.batch_size
         # The experiment's images: tensors in $[0, 1]$, then $(x - 0.1307) / 0.3081$.
-        normalise = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+        normalise = transforms.Compose([transforms.ToTensor(),
+                                        transforms.Normalize((0.1307,), (0.3081,))])
         train = datasets.MNIST(str(args.data), train=True, download=False, transform=normalise)
         test = datasets.MNIST(str(args.data), train=False, download=False, transform=normalise)
         train = measure.first_images(train, args.train_images)
         test = measure.first_images(test, args.test_images)
         self.train_size = len(train)
         # Shuffled training batches, loaded in this process; test batches of 1024, in order.
-        self.train_loader = torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True,
-                                                        num_workers=0)
+        self.train_loader = torch.utils.data.DataLoader(train, batch_size=args.batch_size,
+                                                        shuffle=True, num_workers=0)
         self.test_loader = torch.utils.data.DataLoader(test, batch_size=1024, shuffle=False)
         self.model = model_class().to(device)
         # Adam, $\text{lr} = 10^{-3}$
@@ -110,19 +112,22 @@ class AnchorRunner:
         """
         return self.train_loader
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """
-        One step of the experiment: forward, loss, backward, Adam.
+        One step of the experiment: forward, loss, backward, Adam. Returns the loss.
         """
         self.model.train()
         images, labels = images.to(self.device), labels.to(self.device)
-        # Digit capsules `[batch, 10, 16]`, reconstructions `[batch, 1, 28, 28]`, predictions `[batch]`
+        # Digit capsules `[batch, 10, 16]`, reconstructions `[batch, 1, 28, 28]`,
+        # predictions `[batch]`
         capsules, reconstructions, _ = self.model(images)
         # $\mathcal{L}_{margin} + 0.0005 \cdot \text{MSE}$
-        loss = self.margin_loss(capsules, labels) + 0.0005 * self.reconstruction_loss(reconstructions, images)
+        loss = (self.margin_loss(capsules, labels) +
+                0.0005 * self.reconstruction_loss(reconstructions, images))
         loss.backward()
         self.optimizer.step()
         self.optimizer.zero_grad()
+        return loss.detach()
 
     @torch.no_grad()
     def test_accuracy(self) -> float:
@@ -140,4 +145,4 @@ class AnchorRunner:
 
 # `python bench/anchor.py --mode throughput|accuracy [options]`, with labml-nn 0.5.1 on PYTHONPATH.
 if __name__ == '__main__':
-    measure.main(AnchorRunner, default_batch_size=64, precisions=('fp32',))
+    measure.main(AnchorRunner, default_batch_size=64, precisions=('fp32', 'tf32'))

@@ -1,16 +1,17 @@
 """
 ---
 title: Time to accuracy of an experiment run
-summary: Reads a labml run's log.jsonl and prints the training seconds until the test accuracy first reached each threshold.
+summary: The training seconds until a run of the experiment first reached each test accuracy.
 ---
 
 # Time to accuracy of an experiment run
 
 The benchmark's runners time training under one clock for both models. The goal the tutorial sets
-itself is also stated for the experiment as users run it, `python -m labml_nn.capsule_networks.mnist`,
-from a fresh process. That run tracks, after each epoch, its training time so far (`time.train`:
-compilation included, validation and checkpoints left out) and its test accuracy
-(`accuracy.valid`) in `log.jsonl`. This reads them back:
+itself is also stated for the experiment as users run it,
+`python -m labml_nn.capsule_networks.mnist`, from a fresh process. That run tracks, after each
+epoch, its training time so far (`time.train`: compilation included, validation and checkpoints
+left out) and its test accuracy (`accuracy.valid`) in `log.jsonl`. This reads them back, with
+[the reader of a run's log](../labml_nn/helpers/run_log.html):
 
 ```bash
 python -m bench.experiment_log logs/capsule_network_mnist/<uuid>
@@ -19,39 +20,33 @@ python -m bench.experiment_log logs/capsule_network_mnist/<uuid>
 It prints one line per run: epochs, best accuracy, and the seconds to each threshold.
 """
 
-import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from bench.measure import AccuracyTimeline
+from labml_nn.helpers.run_log import RunLogError, read_log
 
 
-def read_log(run: Path) -> List[Tuple[float, float]]:
+def accuracy_by_training_time(run: Path) -> List[Tuple[float, float]]:
     """
     `(training seconds, test accuracy in percent)` after each epoch of the run in folder `run`.
     """
-    path = run / 'log.jsonl'
-    if not path.is_file():
-        raise SystemExit(f'{path} does not exist: give the folder of a run, '
-                         'logs/capsule_network_mnist/<uuid>')
-    seconds: Dict[int, float] = {}
-    accuracy: Dict[int, float] = {}
-    for line in path.read_text().splitlines():
-        track = json.loads(line)['track']
-        for step, values in track.get('time.train', []):
-            seconds[step] = values[0]
-        for step, values in track.get('accuracy.valid', []):
-            accuracy[step] = 100 * values[0]
-    return [(seconds[step], accuracy[step]) for step in sorted(accuracy) if step in seconds]
+    log = read_log(run)
+    seconds = dict(log.get('time.train', []))
+    return [(seconds[step], 100 * accuracy) for step, accuracy in log.get('accuracy.valid', [])
+            if step in seconds]
 
 
 def describe(run: Path) -> str:
     """
     One line for the run: epochs, best accuracy and the time to each threshold.
     """
+    try:
+        epochs = accuracy_by_training_time(run)
+    except RunLogError as error:
+        return f'experiment {run.name}: {error}'
     timeline = AccuracyTimeline()
-    epochs = read_log(run)
     for seconds, accuracy in epochs:
         timeline.record(seconds, accuracy)
     times = ' '.join(f'to{threshold}=' + (f'{seconds:.1f}s' if seconds is not None else '-')

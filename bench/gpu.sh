@@ -1,190 +1,140 @@
 #!/usr/bin/env bash
 # # The benchmark on a GPU machine without internet access
 #
-# One script for a machine that has a GPU, Python and torch, but no way to reach a package index:
-# everything else comes from `.build/gpu-bundle/`, which `make gpu-bundle` fills on a machine with
-# internet access (the wheels of labml-nn 0.5.1, labml 0.5.3 and, for where they are missing,
-# torchvision 0.26 for torch 2.11, Pillow, NumPy and PyYAML; and the four MNIST files, gzipped).
-# Carry that folder along with the working tree, then run
+# For a machine that has a GPU, Python and torch, but no way to reach the package registry:
+# everything else comes from `.build/gpu-bundle/` ([`bundle.sh`](bundle.sh)), which
+# `make gpu-bundle` fills where the registry is reachable. Carry that folder along with the working
+# tree, then run
 #
 #     bash bench/gpu.sh
 #
-# It installs what is missing from the bundle, puts MNIST in place, and runs, in about 8 minutes on
-# an H100:
+# It runs the steps below, each under its own wall-clock cap ([`steps.sh`](steps.sh)), the caps
+# adding up to 8 minutes, and writes each step's results to `$BENCH_RESULTS` (by default `$OUT`
+# where that is set, else `.build/gpu-results`) as soon as the step ends:
 #
-# 1. throughput of the anchor and of ours, at ours' defaults and at batch 64 fp32;
-# 2. the anchor in accuracy mode for 4 epochs;
-# 3. our default experiment once in accuracy mode;
-# 4. `python -m labml_nn.capsule_networks.mnist` at its defaults and with `epochs=100`, each from a
-#    fresh process, and the time to each accuracy read from its log;
+# 1. installing what is missing from the bundle, MNIST and the anchor;
+# 2. throughput of the anchor, of ours at its defaults and of ours at batch 64 fp32, each in a
+#    step of its own: a step that reaches its cap costs only its own row;
+# 3. the anchor and our default experiment in accuracy mode, for a few dozen training seconds;
+# 4. `python -m labml_nn.capsule_networks.mnist` at its defaults, from a fresh process, its log
+#    copied to the results as it stands when the run ends or is stopped;
+# 5. the table, rebuilt from the results folder alone.
 #
-# and prints the table of all of them last. The results are saved as JSON in `$BENCH_RESULTS`
-# (by default `$OUT` where that is set, else `.build/gpu-results`).
+# It prints the outcome of every step, then the table, last.
 #
-# `BENCH_TINY=1 bash bench/gpu.sh` runs the same steps on the CPU with a few steps and images, to show
-# that the script works end to end; without `bench/ours.py` it runs the anchor's parts only.
-# `PYTHON` picks the interpreter (default `python3`).
+# `BENCH_TINY=1 bash bench/gpu.sh` runs the same steps on the CPU, with a few steps and images and
+# without compilation, to show that the script works end to end (`make gpu-bench-tiny`); a CPU
+# shared with other work gets four times each cap. `STEPS_PLAN=1 bash bench/gpu.sh` lists the
+# steps and their caps, checked against the budget, without running them. `PYTHON` picks the
+# interpreter (default `python3`).
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/steps.sh
+source bench/bundle.sh
 
-PY=${PYTHON:-python3}
-BUNDLE=${BENCH_BUNDLE:-.build/gpu-bundle}
-RESULTS=${BENCH_RESULTS:-${OUT:-.build/gpu-results}}
-TINY=${BENCH_TINY:-0}
-
-die() { echo "gpu.sh: $*" >&2; exit 1; }
-say() { echo "gpu.sh: $*" >&2; }
+export PY=${PYTHON:-python3}
+export BUNDLE=${BENCH_BUNDLE:-.build/gpu-bundle}
+export RESULTS=${BENCH_RESULTS:-${OUT:-.build/gpu-results}}
+export TINY=${BENCH_TINY:-0}
+# All the caps together, in seconds, and how many times its caps a step gets
+BUDGET=480
+SCALE=1
 
 # ## What each mode runs
 #
-# The full run on the GPU, with caps that keep it near 6 minutes; the tiny run on the CPU, in its own
-# scratch folders so that it also exercises installing from the bundle and unpacking MNIST.
+# The full run on the GPU; the tiny run on the CPU, in scratch folders of its own so that it also
+# installs from the bundle and unpacks MNIST.
 if [ "$TINY" = 1 ]; then
     SCRATCH=.build/gpu-tiny
     rm -rf "$SCRATCH"
-    SITE=$SCRATCH/site
-    DATA=$SCRATCH/data
-    ANCHOR=$SCRATCH/anchor
-    DEVICE=cpu
-    # Ours trains on full batches of 512 by default: 1,024 images give two of them
-    THROUGHPUT=(--warmup-steps 1 --steps 2 --train-images 1024 --test-images 256)
-    ANCHOR_ACCURACY=(--epochs 1 --train-images 256 --test-images 256)
-    OURS_ACCURACY=(--epochs 1 --train-images 1024 --test-images 256)
-    EXPERIMENT=(device=cpu compile=off train_subset=1024 valid_subset=256)
-    EXPERIMENT_DEFAULT=(epochs=1)
-    EXPERIMENT_LONG=(epochs=2)
-    DEFAULT_SECONDS=300
-    LONG_SECONDS=300
+    export SITE=$SCRATCH/site DATA=$SCRATCH/data ANCHOR=$SCRATCH/anchor DEVICE=cpu
+    export TORCH_COMPILE_DISABLE=1
+    SCALE=4
+    # Ours trains on full batches of 512 by default: one batch, the same at every step
+    THROUGHPUT=(--warmup-steps 1 --steps 1 --train-images 512 --test-images 256)
+    ANCHOR_ACCURACY=(--epochs 1 --train-images 128 --test-images 256)
+    OURS_ACCURACY=(--epochs 1 --train-images 512 --test-images 256)
+    EXPERIMENT=(device=cpu train_subset=512 valid_subset=256 epochs=1)
 else
-    SITE=.build/gpu-site
-    DATA=data
-    ANCHOR=.build/anchor
-    DEVICE=cuda
-    THROUGHPUT=(--warmup-steps 20 --steps 200)
-    ANCHOR_ACCURACY=(--epochs 4 --max-seconds 150)
-    # The experiment's default of 30 epochs, so that its one-cycle schedule is the one timed
-    OURS_ACCURACY=(--epochs 30 --max-seconds 45)
+    export SITE=.build/gpu-site DATA=data ANCHOR=.build/anchor DEVICE=cuda
+    THROUGHPUT=(--warmup-steps 10 --steps 100)
+    ANCHOR_ACCURACY=(--epochs 4 --max-seconds 35)
+    # The experiment's 30 epochs, so that its one-cycle schedule is the one timed
+    OURS_ACCURACY=(--epochs 30 --max-seconds 30)
     EXPERIMENT=(device=cuda)
-    EXPERIMENT_DEFAULT=()
-    EXPERIMENT_LONG=(epochs=100)
-    # Wall-clock caps that keep the whole script inside a 10-minute command, whatever the GPU's
-    # speed; the goals are 99.6% within 20 s and 99.7% within 120 s of training time
-    DEFAULT_SECONDS=120
-    LONG_SECONDS=200
 fi
-
-# ## The bundle
-[ -d "$BUNDLE/wheels" ] && [ -d "$BUNDLE/mnist" ] ||
-    die "$BUNDLE is missing: run \`make gpu-bundle\` where the package index is reachable, and carry .build/gpu-bundle."
-wheel() {
-    local found
-    found=$(ls "$BUNDLE"/wheels/"$1"-*.whl 2>/dev/null | head -n 1)
-    [ -n "$found" ] || die "no $1 wheel in $BUNDLE/wheels: run \`make gpu-bundle\` again."
-    echo "$found"
-}
-
-# A wheel unpacked into a folder: with pip where there is one, else as the zip file it is.
-install_wheel() {
-    if "$PY" -m pip --version >/dev/null 2>&1; then
-        PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --no-deps --no-index --disable-pip-version-check --target "$1" "$2"
-    else
-        "$PY" -m zipfile -e "$2" "$1"
-    fi
-}
-
-# ## Python packages
-#
-# torch must already be there. Each other package the runners import is installed into `$SITE` from
-# its wheel only when this Python cannot import it. The tiny run always installs labml, to show that
-# installing from the bundle works.
-"$PY" -c 'import torch' 2>/dev/null || die "$PY cannot import torch; set PYTHON to an interpreter that can."
 export PYTHONPATH="$PWD/$SITE${PYTHONPATH:+:$PYTHONPATH}"
-for pair in yaml:pyyaml numpy:numpy PIL:pillow torchvision:torchvision labml:labml; do
-    module=${pair%%:*} distribution=${pair##*:}
-    if [ "$TINY" = 1 ] && [ "$module" = labml ] || ! "$PY" -c "import $module" 2>/dev/null; then
-        if [ "$module" = torchvision ]; then
-            "$PY" -c 'import torch, sys; sys.exit(not torch.__version__.startswith("2.11"))' ||
-                die "torchvision is missing and the bundled one (0.26) needs torch 2.11; this is torch $("$PY" -c 'import torch; print(torch.__version__)')."
-        fi
-        say "installing $distribution from the bundle into $SITE"
-        install_wheel "$SITE" "$(wheel "$distribution")"
+steps_begin "$RESULTS" "$BUDGET" "$SCALE"
+# Nothing left from an earlier run
+rm -rf "$RESULTS"/*.json "$RESULTS"/*.log "$RESULTS/experiment"
+
+# ## Installing
+#
+# What the bundle holds and this Python lacks ([`bundle.sh`](bundle.sh)), MNIST, and the anchor in
+# a folder of its own; the tiny run always installs labml, to show that installing works.
+install_all() {
+    set -euo pipefail
+    if [ "$TINY" = 1 ]; then install_from_bundle labml; else install_from_bundle; fi
+    if [ ! -f "$ANCHOR/labml_nn/capsule_networks/mnist.py" ]; then
+        local found
+        found=$(wheel labml_nn)
+        install_wheel "$ANCHOR" "$found"
     fi
-done
-"$PY" -c 'import labml, torchvision; import labml.configs' || die "the packages above do not import; see the error."
+}
 
-# ## MNIST
-#
-# The four original files, unpacked where the runners read them, unless they are there already.
-mkdir -p "$DATA/MNIST/raw"
-for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-    [ -f "$DATA/MNIST/raw/$name" ] || gzip -dc "$BUNDLE/mnist/$name.gz" > "$DATA/MNIST/raw/$name"
-done
-
-# ## The anchor, from its wheel
-[ -f "$ANCHOR/labml_nn/capsule_networks/mnist.py" ] || install_wheel "$ANCHOR" "$(wheel labml_nn)"
-
-# ## The runs
-#
-# Without `bench/ours.py` only the tiny run goes on, with the anchor alone; the full run would
-# spend the GPU's time on half a comparison.
-RUNNERS=anchor,ours
-if [ ! -f bench/ours.py ]; then
-    [ "$TINY" = 1 ] || die "bench/ours.py is missing: the GPU run compares ours with the anchor."
-    say "bench/ours.py is missing: running the anchor's parts only."
-    RUNNERS=anchor
-fi
-mkdir -p "$RESULTS"
-rm -f "$RESULTS"/*.json
-bench() { "$PY" -m bench.run --device "$DEVICE" --data "$DATA" --anchor-folder "$ANCHOR" --no-install "$@"; }
-
-say "throughput: the anchor, ours at its defaults and ours at batch 64 fp32"
-bench --runners "$RUNNERS" "${THROUGHPUT[@]}" --save "$RESULTS/throughput.json"
-say "the anchor in accuracy mode"
-bench --accuracy --runners anchor "${ANCHOR_ACCURACY[@]}" --save "$RESULTS/anchor-accuracy.json"
-if [ "$RUNNERS" = anchor,ours ]; then
-    say "our default experiment in accuracy mode"
-    bench --accuracy --runners ours "${OURS_ACCURACY[@]}" --save "$RESULTS/ours-accuracy.json"
-fi
+# ## The benchmark's runs, each saved as JSON in the results
+bench() {
+    "$PY" -m bench.run --device "$DEVICE" --data "$DATA" --anchor-folder "$ANCHOR" "$@"
+}
 
 # ## The experiment itself, from a fresh process
 #
-# `python -m labml_nn.capsule_networks.mnist` as users run it, at its defaults and with a longer
-# schedule; each run's log gives the training seconds to each accuracy. labml takes the run's name
-# from `RUN_UUID`, so the folders are known.
-experiment_runs=()
-if [ "$RUNNERS" = anchor,ours ]; then
-    for setting in default long; do
-        uuid="gpu-$setting-$(date +%s)"
-        if [ "$setting" = default ]; then
-            extra=("${EXPERIMENT_DEFAULT[@]}") seconds=$DEFAULT_SECONDS
-        else
-            extra=("${EXPERIMENT_LONG[@]}") seconds=$LONG_SECONDS
-        fi
-        say "the experiment, $setting: ${EXPERIMENT[*]} ${extra[*]} (stopped after ${seconds} s)"
-        # A run stopped by the time limit still has the epochs it finished in its log
-        status=0
-        RUN_UUID=$uuid timeout "$seconds" "$PY" -m labml_nn.capsule_networks.mnist data_path="$DATA" \
-            "${EXPERIMENT[@]}" "${extra[@]}" > "$RESULTS/experiment-$setting.txt" 2>&1 || status=$?
-        if [ "$status" = 124 ]; then
-            say "the $setting experiment reached the time limit; its log holds the epochs it finished"
-        elif [ "$status" != 0 ]; then
-            tail -n 20 "$RESULTS/experiment-$setting.txt" >&2
-            die "the $setting experiment failed"
-        fi
-        experiment_runs+=("logs/capsule_network_mnist/$uuid")
-    done
-fi
+# `python -m labml_nn.capsule_networks.mnist` as users run it. It stops itself 5 seconds before
+# the step's cap, and its log, which holds every epoch it finished, is copied to the results
+# either way; the step's outcome is the run's. labml takes the run's name from `RUN_UUID`, so the
+# run's folder is known.
+experiment() {
+    local uuid status=0
+    uuid=gpu-$(date +%s)
+    RUN_UUID=$uuid timeout $((STEP_CAP - 5)) "$PY" -m labml_nn.capsule_networks.mnist \
+        data_path="$DATA" "$@" || status=$?
+    mkdir -p "$RESULTS/experiment"
+    local run=logs/capsule_network_mnist/$uuid
+    cp "$run/log.jsonl" "$run/configs.yaml" "$RESULTS/experiment/" || return 1
+    # The tiny run leaves no run of its own behind, checkpoint and all
+    if [ "$TINY" = 1 ]; then rm -rf "$run"; fi
+    return "$status"
+}
 
-# ## The table, last
-echo
-echo "== all results ($RESULTS) =="
-saved=()
-for name in throughput anchor-accuracy ours-accuracy; do
-    [ ! -f "$RESULTS/$name.json" ] || saved+=("$RESULTS/$name.json")
-done
-"$PY" -m bench.run --table "${saved[@]}"
-if [ ${#experiment_runs[@]} -gt 0 ]; then
+# ## The table, from the results folder alone
+table() {
+    local status=0
+    "$PY" -m bench.run --table "$RESULTS"/*.json || status=$?
     echo
-    "$PY" -m bench.experiment_log "${experiment_runs[@]}"
+    "$PY" -m bench.experiment_log "$RESULTS/experiment" || status=$?
+    return "$status"
+}
+
+export -f install_all bench experiment table
+
+step install 25 install_all
+step throughput-anchor 30 bench --runners anchor "${THROUGHPUT[@]}" \
+    --save "$RESULTS/throughput-anchor.json"
+step throughput-ours 70 bench --runners ours --compare default "${THROUGHPUT[@]}" \
+    --save "$RESULTS/throughput-ours.json"
+step throughput-ours-b64-fp32 70 bench --runners ours --compare same-batch "${THROUGHPUT[@]}" \
+    --save "$RESULTS/throughput-ours-b64-fp32.json"
+step accuracy-anchor 55 bench --accuracy --runners anchor "${ANCHOR_ACCURACY[@]}" \
+    --save "$RESULTS/accuracy-anchor.json"
+step accuracy-ours 60 bench --accuracy --runners ours "${OURS_ACCURACY[@]}" \
+    --save "$RESULTS/accuracy-ours.json"
+step experiment 150 experiment "${EXPERIMENT[@]}"
+step table 20 table
+
+echo
+steps_report
+if [ -f "$RESULTS/table.log" ]; then
+    echo
+    cat "$RESULTS/table.log"
 fi

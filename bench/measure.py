@@ -1,7 +1,7 @@
 """
 ---
 title: What both benchmark runners share
-summary: The runners' command line, the timed training loops, peak memory, and the bookkeeping of the time to each test accuracy.
+summary: The runners' command line, the timed loops, what is read back from a run, and the time to each accuracy.
 ---
 
 # What both benchmark runners share
@@ -15,10 +15,28 @@ runners, each of which sees a different `labml_nn`.
 
 A runner builds an object with these members and hands a function that builds it to `main`:
 
-* `name`, `batch_size`, `precision`, `train_size` (the number of training images), `notes` (a list);
+* `name`, `batch_size`, `train_size` (the number of training images), `notes` (a list);
+* `model`: the module its step calls, compiled or not;
 * `train_batches()`: one shuffled epoch of `(images, labels)`, on any device;
-* `train_step(images, labels)`: one optimisation step on that batch;
+* `train_step(images, labels)`: one optimisation step on that batch, returning its loss as a
+  tensor (read only once the clock has stopped: reading it sooner would wait for the GPU);
 * `test_accuracy()`: the test accuracy in percent, computed as `100 * correct / total`.
+
+## What is read back, not taken on trust
+
+The result says what the runner really did, as seen from outside its step:
+
+* `precision`: read at each call of `model`, from the autocast state and the TF32 flags of
+  PyTorch's backends in effect at that moment (`fp32`, `tf32`, `bf16`, ...);
+* `compiled`: whether `torch.compile` compiled any graph in the process;
+* `steps`, `model_calls`: the steps taken and the calls of `model` (in throughput mode, during
+  the timed steps: one each);
+* `parameters_changed`: the fraction of the model's parameter tensors that the steps changed;
+* `losses`: the loss of each timed step, which should fall.
+
+`--precision fp32` and `--precision tf32` set the TF32 flags for the whole run
+([the contract](index.html#the-runner-contract) says what each means). A runner whose model sets
+its own precision inside its step, as ours does, is reported as it runs.
 
 ## When the clock runs
 
@@ -27,12 +45,13 @@ of their batches, and nothing else: evaluation, building the model and reading t
 out. On a GPU the device is synchronised before the clock starts and before it stops, so that no
 queued work escapes the count.
 
-In `throughput` mode the first `--warmup-steps` steps are left out too (the first steps pay for
-memory allocation and kernel selection), and the next `--steps` are timed.
+In `throughput` mode the first `--warmup-steps` steps are left out too: the first steps pay for
+memory allocation, kernel selection and, for a compiled model, compilation. The next `--steps`
+are timed.
 
-In `accuracy` mode the clock runs over all training, warm-up included, and stops while the test set
-is evaluated, after each epoch (and every `--eval-every-steps` steps, if set). The time to an
-accuracy is the training time at the first evaluation that reaches it.
+In `accuracy` mode the clock runs over all training, warm-up and compilation included, and stops
+while the test set is evaluated, after each epoch (and every `--eval-every-steps` steps, if set).
+The time to an accuracy is the training time at the first evaluation that reaches it.
 """
 
 import argparse
@@ -42,6 +61,7 @@ import platform
 import resource
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -70,7 +90,7 @@ class AccuracyTimeline:
 
     def __init__(self, thresholds: Sequence[str] = THRESHOLDS):
         # `{threshold: seconds or None}`
-        self.first_reached: Dict[str, Optional[float]] = {threshold: None for threshold in thresholds}
+        self.first_reached: Dict[str, Optional[float]] = dict.fromkeys(thresholds)
         # `[(train_seconds, accuracy), ...]`
         self.history: List[Tuple[float, float]] = []
 
@@ -169,8 +189,8 @@ def peak_memory(device: torch.device) -> Tuple[float, str]:
     ## Peak memory
 
     On a GPU, the most memory torch's tensors held at once; on the CPU, the process's peak resident
-    set size, which also counts the interpreter, torch's libraries and the data set. Returned in MiB,
-    with the kind of memory it is.
+    set size, which also counts the interpreter, torch's libraries and the data set. Returned in
+    MiB, with the kind of memory it is.
     """
     if device.type == 'cuda':
         return torch.cuda.max_memory_allocated(device) / 2 ** 20, 'cuda_max_allocated'
@@ -189,18 +209,115 @@ def require_mnist(root: Path) -> Path:
     missing = [name for name in MNIST_FILES if not (raw / name).is_file()]
     if missing:
         raise SystemExit(f'MNIST is missing from {raw}: ' + ', '.join(missing) + '.\n'
-                         'Run `make setup` (or `python -m labml_nn.helpers.mnist DATA_ROOT`) to put '
-                         'the four original files there, and pass that root with --data.')
+                         'Run `make setup` (or `python -m labml_nn.helpers.mnist DATA_ROOT`) to '
+                         'put the four original files there, and pass that root with --data.')
     return raw
 
 
-def first_images(dataset: torch.utils.data.Dataset, count: Optional[int]) -> torch.utils.data.Dataset:
+def first_images(dataset: torch.utils.data.Dataset,
+                 count: Optional[int]) -> torch.utils.data.Dataset:
     """
     The first `count` images of `dataset`, for tiny runs; all of them when `count` is `None`.
     """
     if count is None or count >= len(dataset):
         return dataset
     return torch.utils.data.Subset(dataset, range(count))
+
+
+@contextmanager
+def tf32_allowed(allowed: bool) -> Iterator[None]:
+    """
+    ## The TF32 flags of a run
+
+    TF32 on or off for both the matrix products and cuDNN's convolutions while the block runs,
+    then as they were. (The experiment has the same switch in `labml_nn.helpers.precision`, which
+    the anchor's process can't import: there, `labml_nn` is labml-nn 0.5.1.)
+    """
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = allowed
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def precision_in_effect(device: torch.device) -> str:
+    """
+    The precision that convolutions and matrix products on `device` get right now: the autocast
+    format when autocast is on, else `fp32`; on a GPU, with the TF32 flags that are on.
+    """
+    name = 'fp32'
+    if torch.is_autocast_enabled(device.type):
+        dtype = torch.get_autocast_dtype(device.type)
+        name = {torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, str(dtype))
+    if device.type != 'cuda':
+        return name
+    matmul, convolution = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    if matmul and convolution:
+        return 'tf32' if name == 'fp32' else f'{name}, tf32'
+    if matmul or convolution:
+        return f'{name}, tf32 ' + ('matmul' if matmul else 'conv')
+    return name
+
+
+class ModelProbe:
+    """
+    ## The probe on the model
+
+    A forward pre-hook on the runner's model, for as long as the `with` block lasts: it counts the
+    model's calls and reads the precision in effect at each. It runs on the host, outside any
+    compiled code, and waits for nothing.
+    """
+
+    def __init__(self, model: torch.nn.Module, device: torch.device):
+        self.model, self.device = model, device
+        self.calls = 0
+        # The precisions seen, in the order first seen
+        self.seen: Dict[str, None] = {}
+
+    def __call__(self, module: torch.nn.Module, inputs):
+        self.calls += 1
+        self.seen[precision_in_effect(self.device)] = None
+
+    def __enter__(self) -> 'ModelProbe':
+        self.handle = self.model.register_forward_pre_hook(self)
+        return self
+
+    def __exit__(self, *exception):
+        self.handle.remove()
+
+    @property
+    def precision(self) -> Optional[str]:
+        """
+        The precision of every call, several joined by ` / ` when they differed, `None` without
+        a call.
+        """
+        return ' / '.join(self.seen) or None
+
+
+def parameters_of(model: torch.nn.Module) -> List[torch.Tensor]:
+    """
+    A copy of the model's parameters, to tell afterwards which ones training changed.
+    """
+    return [parameter.detach().clone() for parameter in model.parameters()]
+
+
+def changed_fraction(before: List[torch.Tensor], model: torch.nn.Module) -> float:
+    """
+    The fraction of the parameter tensors that differ from their copy `before`.
+    """
+    changed = [not torch.equal(old, new) for old, new in zip(before, model.parameters())]
+    return sum(changed) / len(changed)
+
+
+def compiled_graphs() -> int:
+    """
+    The number of graphs `torch.compile` has compiled in this process so far. Its counters live in
+    `torch._dynamo`, which compiling imports: a process that never imported it compiled nothing
+    (and is spared the seconds the import takes).
+    """
+    dynamo = sys.modules.get('torch._dynamo.utils')
+    return dynamo.counters['stats']['unique_graphs'] if dynamo else 0
 
 
 def measure_throughput(runner, device: torch.device, warmup_steps: int, steps: int) -> Dict:
@@ -211,25 +328,32 @@ def measure_throughput(runner, device: torch.device, warmup_steps: int, steps: i
     on across epochs, so that any number of steps can be timed.
     """
     # One epoch after another, without end.
-    batches: Iterator = itertools.chain.from_iterable(runner.train_batches() for _ in itertools.count())
+    batches: Iterator = itertools.chain.from_iterable(
+        runner.train_batches() for _ in itertools.count())
 
-    def take_steps(count: int) -> int:
-        # `count` steps on the next batches; returns the number of images they saw
-        images = 0
+    def take_steps(count: int) -> Tuple[int, List[torch.Tensor]]:
+        # `count` steps on the next batches; returns the number of images they saw, and their losses
+        images, losses = 0, []
         for _ in range(count):
             batch_images, labels = next(batches)
-            runner.train_step(batch_images, labels)
+            losses.append(runner.train_step(batch_images, labels))
             images += len(labels)
-        return images
+        return images, losses
 
-    warmup_images = take_steps(warmup_steps)
-    synchronize(device)
-    start = time.perf_counter()
-    images = take_steps(steps)
-    synchronize(device)
-    seconds = time.perf_counter() - start
+    warmup_images, _ = take_steps(warmup_steps)
+    before = parameters_of(runner.model)
+    with ModelProbe(runner.model, device) as probe:
+        synchronize(device)
+        start = time.perf_counter()
+        images, losses = take_steps(steps)
+        # The clock stops once the device has done all the work queued
+        synchronize(device)
+        seconds = time.perf_counter() - start
     return {'images_per_second': images / seconds, 'train_images': images, 'train_seconds': seconds,
-            'epochs': (warmup_images + images) / runner.train_size, 'timeline': AccuracyTimeline()}
+            'epochs': (warmup_images + images) / runner.train_size, 'timeline': AccuracyTimeline(),
+            'steps': len(losses), 'model_calls': probe.calls, 'precision': probe.precision,
+            'parameters_changed': changed_fraction(before, runner.model),
+            'losses': [loss.item() for loss in losses]}
 
 
 def train_to_accuracy(runner, device: torch.device, epochs: int, max_seconds: Optional[float],
@@ -254,38 +378,40 @@ def train_to_accuracy(runner, device: torch.device, epochs: int, max_seconds: Op
             f'test accuracy {accuracy:.2f}%')
         return elapsed
 
-    for _ in range(epochs):
-        synchronize(device)
-        start = time.perf_counter()
-        # Whether the model has been evaluated since its last step.
-        evaluated = False
-        for batch_images, labels in runner.train_batches():
-            runner.train_step(batch_images, labels)
-            images += len(labels)
-            steps += 1
-            # The cap on time is read without synchronising: it only decides when to stop.
-            out_of_time = max_seconds is not None and train_seconds + time.perf_counter() - start >= max_seconds
-            evaluated = out_of_time or bool(eval_every_steps and steps % eval_every_steps == 0)
-            if evaluated:
+    def result() -> Dict:
+        # The rate is over all training, warm-up and compilation included
+        return {'images_per_second': images / train_seconds if train_seconds else None,
+                'train_images': images, 'train_seconds': train_seconds,
+                'epochs': images / runner.train_size, 'timeline': timeline, 'steps': steps,
+                'model_calls': probe.calls, 'precision': probe.precision,
+                'parameters_changed': changed_fraction(before, runner.model), 'losses': None}
+
+    before = parameters_of(runner.model)
+    with ModelProbe(runner.model, device) as probe:
+        for _ in range(epochs):
+            synchronize(device)
+            start = time.perf_counter()
+            # Whether the model has been evaluated since its last step.
+            evaluated = False
+            for batch_images, labels in runner.train_batches():
+                runner.train_step(batch_images, labels)
+                images += len(labels)
+                steps += 1
+                # The cap on time is read without synchronising: it only decides when to stop.
+                out_of_time = (max_seconds is not None and
+                               train_seconds + time.perf_counter() - start >= max_seconds)
+                evaluated = out_of_time or bool(eval_every_steps and steps % eval_every_steps == 0)
+                if evaluated:
+                    train_seconds = evaluate()
+                    if out_of_time or timeline.all_reached:
+                        return result()
+                    start = time.perf_counter()
+            # The end of an epoch, unless its last step was just evaluated.
+            if not evaluated:
                 train_seconds = evaluate()
-                if out_of_time or timeline.all_reached:
-                    return _accuracy_result(timeline, images, train_seconds, runner.train_size)
-                start = time.perf_counter()
-        # The end of an epoch, unless its last step was just evaluated.
-        if not evaluated:
-            train_seconds = evaluate()
-        if timeline.all_reached:
-            break
-    return _accuracy_result(timeline, images, train_seconds, runner.train_size)
-
-
-def _accuracy_result(timeline: AccuracyTimeline, images: int, train_seconds: float, train_size: int) -> Dict:
-    """
-    The measurements of an accuracy run; its rate is over all training, warm-up included.
-    """
-    return {'images_per_second': images / train_seconds if train_seconds else None,
-            'train_images': images, 'train_seconds': train_seconds,
-            'epochs': images / train_size, 'timeline': timeline}
+            if timeline.all_reached:
+                break
+        return result()
 
 
 def log_to_stderr(message: str):
@@ -308,15 +434,18 @@ def main(make_runner: Callable[[argparse.Namespace, torch.device], object], *,
     require_mnist(args.data)
     # The same seed gives both runners the same kind of start; it does not make them equal.
     torch.manual_seed(args.seed)
-    runner = make_runner(args, device)
-    log_to_stderr(f'{runner.name}: {args.mode} on {device.type}, batch {runner.batch_size}, '
-                  f'{runner.precision}')
-
-    if args.mode == 'throughput':
-        measured = measure_throughput(runner, device, args.warmup_steps, args.steps)
-    else:
-        measured = train_to_accuracy(runner, device, args.epochs, args.max_seconds,
-                                     args.eval_every_steps, log=log_to_stderr)
+    with tf32_allowed(args.precision == 'tf32'):
+        runner = make_runner(args, device)
+        log_to_stderr(f'{runner.name}: {args.mode} on {device.type}, batch {runner.batch_size}, '
+                      f'{args.precision} asked for')
+        if args.mode == 'throughput':
+            measured = measure_throughput(runner, device, args.warmup_steps, args.steps)
+        else:
+            measured = train_to_accuracy(runner, device, args.epochs, args.max_seconds,
+                                         args.eval_every_steps, log=log_to_stderr)
+    if measured['steps'] and measured['model_calls'] == 0:
+        raise SystemExit(f'{runner.name}: {measured["steps"]} steps were taken, and none of them '
+                         'called the runner\'s model: its train_step does not train `model`.')
     memory, memory_kind = peak_memory(device)
     timeline = measured['timeline']
 
@@ -327,10 +456,15 @@ def main(make_runner: Callable[[argparse.Namespace, torch.device], object], *,
         'device_name': device_name(device),
         'threads': torch.get_num_threads(),
         'batch_size': runner.batch_size,
-        'precision': runner.precision,
+        'precision': measured['precision'],
+        'compiled': compiled_graphs() > 0,
         'images_per_second': measured['images_per_second'],
         'train_images': measured['train_images'],
         'train_seconds': measured['train_seconds'],
+        'steps': measured['steps'],
+        'model_calls': measured['model_calls'],
+        'parameters_changed': measured['parameters_changed'],
+        'losses': measured['losses'],
         'peak_memory_mb': memory,
         'memory_kind': memory_kind,
         'time_to_accuracy': timeline.first_reached,

@@ -1,7 +1,7 @@
 """
 ---
 title: The benchmark runner for this project's CapsNet
-summary: Trains the tutorial's experiment, at its default configuration, under the benchmark's clock.
+summary: Trains the tutorial's experiment, at its defaults, under the benchmark's clock.
 ---
 
 # The benchmark runner for this project's CapsNet
@@ -32,7 +32,7 @@ from bench import measure  # noqa: E402
 from labml_nn.capsule_networks.mnist import Configs  # noqa: E402
 
 # The precisions the experiment knows; `auto` (its default) comes first.
-PRECISIONS = ('auto', 'bf16', 'fp32')
+PRECISIONS = ('auto', 'fp32', 'tf32', 'bf16')
 
 
 class OursRunner:
@@ -46,8 +46,9 @@ class OursRunner:
 
     def __init__(self, args, device: torch.device):
         self.conf = Configs()
-        overrides = {'device': device.type, 'batch_size': args.batch_size, 'precision': args.precision,
-                     'seed': args.seed, 'data_path': str(Path(args.data).resolve())}
+        overrides = {'device': device.type, 'batch_size': args.batch_size,
+                     'precision': args.precision, 'seed': args.seed,
+                     'data_path': str(Path(args.data).resolve())}
         if args.mode == 'accuracy':
             overrides['epochs'] = args.epochs
         if args.train_images:
@@ -58,13 +59,15 @@ class OursRunner:
             setattr(self.conf, key, value)
         # Everything with state is made now, before the first timed step, as in the training loop
         self.conf.stateful()
+        # The model as the step calls it, compiled or not
+        self.model = self.conf.forward
         self.batch_size = args.batch_size
-        self.precision = {torch.bfloat16: 'bf16', torch.float32: 'fp32'}[self.conf.precision]
         self.train_size = len(self.conf.train_data[1]) // args.batch_size * args.batch_size
         self.notes = [
-            f'The experiment\'s own configs and step: precision {self.precision}, '
-            f'torch.compile {"on" if self.conf.compile else "off"}, schedule one_cycle, '
-            'data on the device, shifts of up to 2 pixels.',
+            f'The experiment\'s own configs and step: precision={self.conf.precision}, '
+            f'compile={"on" if self.conf.compile else "off"}, '
+            f'schedule {type(self.conf.schedule).__name__}, data on the device, '
+            f'shifts of up to {self.conf.max_shift} pixels.',
         ]
 
     def train_batches(self):
@@ -73,18 +76,19 @@ class OursRunner:
         """
         return self.conf.train_batches()
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor):
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """
-        The experiment's training step.
+        The experiment's training step; returns the batch's loss, which the step sums.
         """
-        self.conf.step((images, labels), True)
+        return self.conf.step((images, labels), True)['loss'].detach() / len(labels)
 
     @torch.no_grad()
     def test_accuracy(self) -> float:
         """
         The percentage of test images whose longest digit capsule is their label.
         """
-        correct = sum(self.conf.step(batch, False)['accuracy'] for batch in self.conf.valid_batches())
+        correct = sum(self.conf.step(batch, False)['accuracy']
+                      for batch in self.conf.valid_batches())
         return 100 * correct.item() / len(self.conf.valid_data[1])
 
 

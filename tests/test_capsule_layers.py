@@ -81,11 +81,15 @@ def test_squash_has_finite_gradients_at_zero():
 
 
 def test_squash_computes_in_float32_under_bfloat16_input():
-    s = torch.full((1, 4), 0.01, dtype=torch.bfloat16)
-    v = Squash()(s)
+    # Lengths from 0.01 to 3: in bfloat16, with its 8 bits of mantissa, 1 + |s|^2 rounds to 1
+    # for the short vectors, and every step of the squash rounds to 3 significant digits
+    s = (torch.randn(64, 8, generator=torch.Generator().manual_seed(0)).sign() *
+         torch.logspace(-2, 0.5, 64)[:, None] / 8 ** 0.5).to(torch.bfloat16)
+    v = Squash(epsilon=1e-20)(s)
     assert v.dtype == torch.float32
-    # |s|^2 = 4e-4; in bfloat16, 1 + 4e-4 rounds to 1 and 4e-4 keeps 3 significant digits
-    assert torch.allclose(v, reference_squash(s.double()).float(), rtol=1e-2)
+    # The bfloat16 inputs are exact in 32-bit floats, so the squash of them is exact to float32's
+    # own precision, a thousand times finer than bfloat16's
+    assert torch.allclose(v, reference_squash(s.double()).float(), rtol=1e-5, atol=0)
 
 
 def test_predictions_are_w_ij_times_u_i(router):

@@ -152,10 +152,18 @@ def test_a_resumed_run_continues_exactly_where_it_stopped(logs, monkeypatch):
     final = checkpoint.load(resumed / checkpoint.FILE_NAME, torch.device('cpu'))
     reference = checkpoint.load(straight / checkpoint.FILE_NAME, torch.device('cpu'))
     assert final['epoch'] == 2 and final['global_step'] == reference['global_step']
-    # The same weights and optimizer state as the run that was never stopped
+    # The same weights, optimizer state, schedule and random generator as the run that was never
+    # stopped
     for name, tensor in reference['state']['model'].items():
         assert torch.equal(final['state']['model'][name], tensor), name
+    optimizer, expected = final['state']['optimizer'], reference['state']['optimizer']
+    assert optimizer['param_groups'] == expected['param_groups']
+    assert optimizer['state'].keys() == expected['state'].keys()
+    for index, state in expected['state'].items():
+        for key, value in state.items():
+            assert torch.equal(optimizer['state'][index][key], value), (index, key)
     assert final['state']['schedule'] == reference['state']['schedule']
+    assert torch.equal(final['state']['generator'], reference['state']['generator'])
     # The metrics continue in the same run, at the next step
     assert [step for step, _ in metrics(resumed)['loss.train']] == [256, 512]
     assert metrics(resumed)['loss.train'] == metrics(straight)['loss.train']

@@ -4,18 +4,19 @@ for, the routing view shows coupling coefficients that sum to one and sit where 
 capsules are, the perturbation grid is Figure 4's, and a missing run says so.
 """
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from labml_nn.capsule_networks import figures
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
-from labml_nn.helpers import checkpoint
+from labml_nn.helpers import checkpoint, run_log
+from test_run_log import epoch_line, write_log
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,47 @@ def test_routing_figures_are_drawn_at_their_size(model, digits, tmp_path):
     images, labels = digits
     assert drawn_size(figures.routing_figure(model, images[0], labels[0].item()), tmp_path / 'r.png') == (840, 290)
     assert drawn_size(figures.routing_iterations_figure(model, images), tmp_path / 'i.png') == (840, 290)
+
+
+class ConstantDecoder(MNISTCapsuleNetworkModel):
+    """A CapsNet whose decoder draws every capsule as the same flat image, of brightness `value`."""
+
+    def __init__(self, value: float):
+        torch.manual_seed(0)
+        super().__init__()
+        self.value = value
+        self.eval()
+
+    def decode(self, digit_capsules, mask_labels):
+        return torch.full((len(digit_capsules), 784), self.value)
+
+
+def reconstructions_pixels(tmp_path: Path, model, images, n=10, n_wrong=5) -> np.ndarray:
+    """The reconstructions figure of `images`, the last `n_wrong` misclassified, as grey pixels."""
+    predictions = figures.predict(model, images)
+    labels = torch.cat([predictions[:-n_wrong], (predictions[-n_wrong:] + 1) % 10])
+    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=n,
+                                            n_wrong=n_wrong)
+    figures.save(figure, tmp_path / 'r.png')
+    with Image.open(tmp_path / 'r.png') as image:
+        return np.asarray(image.convert('L'), dtype=np.int16)
+
+
+def test_the_reconstructions_drawn_are_what_the_decoder_draws_not_the_inputs(tmp_path):
+    # Grey test digits, decoded as black or as white: only the reconstructions may change
+    grey, black = torch.full((15, 1, 28, 28), 0.5), torch.zeros(15, 1, 28, 28)
+    decoded_black = reconstructions_pixels(tmp_path, ConstantDecoder(0.0), grey)
+    decoded_white = reconstructions_pixels(tmp_path, ConstantDecoder(1.0), grey)
+    reconstructions = decoded_black != decoded_white
+    # The pixels that changed are black where the decoder drew black, white where it drew white
+    assert (decoded_black[reconstructions] < 64).mean() > 0.95
+    assert (decoded_white[reconstructions] > 191).mean() > 0.95
+    # The inputs' pixels, found the same way: grey digits against black ones
+    inputs = reconstructions_pixels(tmp_path, ConstantDecoder(0.0), black) != decoded_black
+    assert not (inputs & reconstructions).any()
+    # 10 digits above their reconstructions, and 5 misclassified ones above two each: 20
+    # reconstructions for 15 inputs, all drawn at the same size
+    assert reconstructions.sum() / inputs.sum() == pytest.approx(20 / 15, rel=0.05)
 
 
 def test_perturbation_grid_has_16_dimensions_by_11_perturbations_from_minus_to_plus_0_25(model, digits):
@@ -124,31 +166,10 @@ def test_capsule_lengths_of_the_last_iteration_are_those_of_the_model(model, dig
     assert torch.allclose(couplings[0], torch.full((4, 1152, 10), 0.1))
 
 
-def write_log(folder: Path, lines):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / 'log.jsonl').write_text(''.join(json.dumps(line) + '\n' for line in lines))
-
-
-def epoch_line(step, loss, accuracy):
-    return {'track': {f'{key}.{split}': [[step, [value]]]
-                      for key, value in (('loss', loss), ('accuracy', accuracy)) for split in ('train', 'valid')}}
-
-
-def test_training_curves_read_each_epoch_once_the_last_value_of_a_step_kept(tmp_path, model):
-    write_log(tmp_path, [epoch_line(512, 0.5, 0.8), {'track': {}}, epoch_line(1024, 0.3, 0.85),
-                         epoch_line(1024, 0.2, 0.9)])
-    log = figures.read_log(tmp_path)
-    assert log['loss.train'] == [(512, 0.5), (1024, 0.2)]
-    assert log['accuracy.valid'] == [(512, 0.8), (1024, 0.9)]
-    assert drawn_size(figures.training_curves_figure(log), tmp_path / 'c.png') == (840, 290)
-
-
-def test_a_run_folder_without_a_log_or_an_epoch_says_so(tmp_path):
-    with pytest.raises(figures.RunError, match=r'log\.jsonl does not exist.*run folder of a training run'):
-        figures.read_log(tmp_path / 'nowhere')
-    write_log(tmp_path, [{'track': {}}])
-    with pytest.raises(figures.RunError, match='has no epoch yet'):
-        figures.read_log(tmp_path)
+def test_training_curves_are_drawn_at_their_size(tmp_path):
+    write_log(tmp_path, [epoch_line(512, 0.5, 0.8), epoch_line(1024, 0.3, 0.85)])
+    figure = figures.training_curves_figure(run_log.read_log(tmp_path))
+    assert drawn_size(figure, tmp_path / 'c.png') == (840, 290)
 
 
 def test_a_missing_checkpoint_gives_one_clear_message_and_no_traceback(tmp_path):

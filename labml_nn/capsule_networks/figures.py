@@ -37,7 +37,6 @@ backend to choose, so the same functions save PNGs here and show the pictures in
 """
 
 import io
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,17 +55,12 @@ from labml_nn.capsule_networks.mnist import EXPERIMENT_NAME, MNISTCapsuleNetwork
 from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.run_log import RunLogError, read_log
 
 # Pixels per inch of the PNGs: a figure of $w \times h$ inches is $100 w \times 100 h$ pixels.
 DPI = 100
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
-
-
-class RunError(RuntimeError):
-    """
-    A run folder without what a picture needs; the message says what is missing and where.
-    """
 
 
 class UsageError(ValueError):
@@ -441,44 +435,15 @@ def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Ten
     return figure
 
 
-def read_log(run_folder: Path) -> Dict[str, List[Tuple[int, float]]]:
+def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str = '') -> Figure:
     """
     ## Training curves
 
-    The metrics of each epoch of a run, from the run's `log.jsonl`: for each key, such as
-    `loss.train`, the `(training samples seen, value)` of each epoch. Each line of the file is a
-    JSON object whose `track` maps a key to `[[step, [value]], ...]`.
-
-    A step logged twice, by a run resumed after it had logged an epoch but before its checkpoint,
-    keeps its last value.
-    """
-    path = Path(run_folder) / 'log.jsonl'
-    if not path.is_file():
-        raise RunError(f'{path} does not exist: the training curves are read from the log.jsonl of a '
-                       'run folder. Give the run folder of a training run (labml writes its log.jsonl '
-                       'during training).')
-    found: Dict[str, Dict[int, float]] = {}
-    for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            tracked = json.loads(line)['track']
-        except (ValueError, KeyError, TypeError):
-            raise RunError(f'{path}:{number} is not a line of a labml log') from None
-        for key, points in tracked.items():
-            for step, values in points:
-                found.setdefault(key, {})[step] = values[0]
-    if 'loss.train' not in found:
-        raise RunError(f'{path} has no epoch yet: its run logs the metrics at the end of each epoch')
-    return {key: sorted(points.items()) for key, points in found.items()}
-
-
-def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str = '') -> Figure:
-    """
     ![Training curves](images/training_curves.png)
 
     The loss and the accuracy of each epoch, on the training set (during the epoch, with the
-    random shifts, as the weights change) and on the test set (after it), from `read_log`.
+    random shifts, as the weights change) and on the test set (after it), from
+    [the run's log](../helpers/run_log.html).
 
     The training set's numbers are averages over an epoch of changing weights; the test set's are
     those of the weights at the end of the epoch. So early on the test numbers are the better ones.
@@ -592,7 +557,7 @@ def draw_all(run: Run, out: Path, test_subset: int = 0, device: torch.device = t
     for name, draw in figures.items():
         try:
             figure = draw()
-        except RunError as error:
+        except RunLogError as error:
             print(f'{name} is left out: {error}', file=sys.stderr)
             continue
         written[name] = out / f'{name}.png'
@@ -620,5 +585,5 @@ if __name__ == '__main__':
         main(sys.argv[1:])
     except UsageError as error:
         sys.exit(f'error: {error}\n\n{USAGE}')
-    except (checkpoint.CheckpointError, MNISTDataError, RunError) as error:
+    except (checkpoint.CheckpointError, MNISTDataError) as error:
         sys.exit(f'error: {error}')

@@ -53,6 +53,7 @@ from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.configs import ConfigError, describe, parse_arguments
 from labml_nn.helpers.trainer import TrainValidConfigs, run_epoch, train
 from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.precision import BF16, FP32, TF32, Precision
 
 # The name of the experiment, and of its folder under `logs/`
 EXPERIMENT_NAME = 'capsule_network_mnist'
@@ -306,12 +307,12 @@ class Configs(TrainValidConfigs):
     schedule: torch.optim.lr_scheduler.LRScheduler = 'one_cycle'
     # The fraction of the steps over which the one-cycle schedule warms up
     warmup: float = 0.2
-    # The precision of the convolutions and matrix products: `auto` (bfloat16 on a GPU or on a
-    # CPU with native bfloat16 instructions, else 32-bit), `fp32` or `bf16`
-    precision: torch.dtype = 'auto'
-    # Whether to compile the model with `torch.compile`: `auto` (wherever the compiler can run),
-    # `on` or `off`
-    compile: bool = 'auto'
+    # The [precision](../helpers/precision.html) of the convolutions and matrix products, one of
+    # the options below: `auto` (the default), `fp32`, `tf32` or `bf16`
+    precision: Precision
+    # Whether to compile the model with `torch.compile`, one of the options below: `auto` (the
+    # default), `on` or `off`
+    compile: bool
 
     # The model and its optimizer, made by the `@option` functions below
     model: MNISTCapsuleNetworkModel
@@ -347,7 +348,7 @@ class Configs(TrainValidConfigs):
         A mean over the pixels instead, as `MSELoss` computes, shrinks it $784$ times more; against
         a normalised image, the sigmoid could not even reach the target.
         """
-        with torch.autocast(self.device.type, dtype=self.precision, enabled=self.precision != torch.float32):
+        with self.precision.autocast(self.device):
             digit_capsules, reconstructions, predictions = self.forward(images, labels if is_train else None)
         margin = MARGIN_LOSS(digit_capsules, labels)
         # $\sum_{p=1}^{784} (\hat{x}_p - x_p)^2$ for each image, averaged over the batch
@@ -362,12 +363,15 @@ class Configs(TrainValidConfigs):
         """
         images, labels = batch
         self.model.train(is_train)
-        out = self.losses(images, labels, is_train)
-        if is_train:
-            self.optimizer.zero_grad(set_to_none=True)
-            out['loss'].backward()
-            self.optimizer.step()
-            self.schedule.step()
+        # The precision's TF32 flags, global to PyTorch, hold for this step's forward and backward
+        # pass and are put back after it ([why](../helpers/precision.html))
+        with self.precision.scope():
+            out = self.losses(images, labels, is_train)
+            if is_train:
+                self.optimizer.zero_grad(set_to_none=True)
+                out['loss'].backward()
+                self.optimizer.step()
+                self.schedule.step()
         batch_size = labels.shape[0]
         return {'loss': out['loss'] * batch_size,
                 'margin_loss': out['margin_loss'] * batch_size,
@@ -412,33 +416,40 @@ def _constant(c: Configs):
 
 
 @option(Configs.precision, 'auto')
-def _auto_precision(c: Configs):
+def _auto_precision(c: Configs) -> Precision:
     """
     bfloat16 on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX);
     elsewhere bfloat16 is emulated and slower than 32-bit floats.
     """
     if c.device.type == 'cuda' or torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.bfloat16
-    return _fp32(c)
+        return BF16
+    return FP32
 
 
 @option(Configs.precision, 'fp32')
-def _fp32(c: Configs):
+def _fp32(c: Configs) -> Precision:
     """
-    32-bit floats. On a GPU the matrix products may use TensorFloat-32, which keeps the range of
-    32-bit floats with a 10-bit mantissa, as cuDNN's convolutions do by default.
+    32-bit floats throughout: on a GPU, TF32 is off for the matrix products and for cuDNN's
+    convolutions alike, though PyTorch lets cuDNN use it by default.
     """
-    torch.backends.cuda.matmul.allow_tf32 = True
-    return torch.float32
+    return FP32
+
+
+@option(Configs.precision, 'tf32')
+def _tf32(c: Configs) -> Precision:
+    """
+    32-bit floats, with the matrix products and convolutions of a GPU in TensorFloat-32.
+    """
+    return TF32
 
 
 @option(Configs.precision, 'bf16')
-def _bf16(c: Configs):
-    return torch.bfloat16
+def _bf16(c: Configs) -> Precision:
+    return BF16
 
 
 @option(Configs.compile, 'auto')
-def _auto_compile(c: Configs):
+def _auto_compile(c: Configs) -> bool:
     """
     Compile wherever the compiler can run: it generates Triton kernels on a GPU and C++ on a CPU.
     """
@@ -457,12 +468,12 @@ def _compiler_missing(device: torch.device) -> Optional[str]:
 
 
 @option(Configs.compile, 'on')
-def _compile_on(c: Configs):
+def _compile_on(c: Configs) -> bool:
     return True
 
 
 @option(Configs.compile, 'off')
-def _compile_off(c: Configs):
+def _compile_off(c: Configs) -> bool:
     return False
 
 

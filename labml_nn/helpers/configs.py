@@ -75,6 +75,10 @@ def entries(configs_class: Type[BaseConfigs]) -> Dict[str, ConfigEntry]:
             for function in functions:
                 if function.option_name not in found[name].options:
                     found[name].options.append(function.option_name)
+    # A config declared without a value takes its first option, as labml computes it
+    for entry in found.values():
+        if entry.default is None and entry.options:
+            entry.default = entry.options[0]
     return found
 
 
