@@ -1,4 +1,4 @@
-"""
+r"""
 ---
 title: Classify MNIST digits with Capsule Networks
 summary: >
