@@ -22,4 +22,7 @@ and these modules do the rest, the same way for every experiment.
 6. [Batches from the device](batches.html): the whole dataset on the device, cut into batches.
 7. [Choosing the device](device.html): a GPU when there is one.
 8. [The reconstructions of a run](reconstructions.html): the picture every run ends with.
+9. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
+   read at.
+10. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
 """
