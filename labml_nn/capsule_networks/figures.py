@@ -19,9 +19,12 @@ This module draws, from the checkpoint and the `log.jsonl` of a run of
 
 and [the architecture](#architecture) that the experiment page shows.
 
-The pictures on this page come from one run, `RUN_DESCRIPTION`. Each picture's title gives the
-number of epochs of the checkpoint and its test accuracy, which this module computes from the
-checkpoint on the test digits (all 10,000 unless `--test-subset` is given), in 32-bit floats.
+The pictures on this page come from one run of the experiment with the configs
+`epochs=5 batch_size=128 learning_rate=1e-3`, the others at their defaults (the one-cycle
+schedule, bfloat16, compiled), trained on a 2-core AMD EPYC CPU: 98.40% test accuracy after its
+first epoch, 99.44% after its fifth. Each picture's title gives the number of epochs of the
+checkpoint and its test accuracy, which this module computes from the checkpoint on the test
+digits (all 10,000 unless `--test-subset` is given), in 32-bit floats.
 The test digits are taken in order, so that the pictures are the same on every machine: the
 first digits of the test set, and the first misclassified ones found scanning it from the start.
 
@@ -155,7 +158,10 @@ def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor
     the paper). Right, as in Figure 3 of the paper, the first `n_wrong` misclassified digits with
     two reconstructions: from the capsule of the predicted digit and from that of the true label.
 
-    RECONSTRUCTIONS_DISCUSSION
+    The reconstructions keep each digit's shape, position and slant, and lose its texture: the
+    decoder draws a smooth, blurred stroke. Reconstructed from its label's capsule instead, each
+    misclassified digit here becomes its label, the 3 and the 8 most clearly: the capsule of the
+    true digit still encodes a pose, though it came out shorter than the winning one.
 
     * `images`, `[n_test, 1, 28, 28]`, `labels` and `predictions`, `[n_test]`, are the test set
       and what the model predicts for it
@@ -223,7 +229,13 @@ def perturbations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, 
     of a digit. The paper finds dimensions that encode the stroke's thickness, the skew, the
     width, and localised parts of a digit.
 
-    PERTURBATIONS_DISCUSSION
+    In the run these pictures come from, a few rows change a digit clearly. Dimension 11 of the
+    1 turns it from slanted to upright and grows serifs at its ends, and dimension 3 slants it the
+    other way; dimension 1 of the 2 makes it larger and bolder, and dimension 11 narrower;
+    dimension 10 of the 7 turns the left end of its bar from a thick hook to a thin stroke. Most
+    rows change a digit little over this range: counting the change of every pixel between the
+    two ends of a row, the strongest dimension of each digit changes it 1.5 to 2.5 times as much
+    as the median one.
     """
     # `[k, 10, 16]` and `[k]`
     digit_capsules, _, predictions = model(images)
@@ -281,7 +293,12 @@ def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: 
     capsules, as in the first iteration: red capsules send the winning digit more than an even
     share of their output, up to the largest $c_{ij^*}$, blue ones less, down to the smallest.
 
-    ROUTING_DISCUSSION
+    For this 7, the last iteration's coefficients to the winning capsule run from $0.067$ to
+    $0.249$: routing moves most of them only a few hundredths away from the even split, and a few
+    to twice it and more. The agreements $\hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$ that add up
+    in $b_{ij}$ are products of short vectors (the median length of $\hat{\mathbf{u}}_{j|i}$ is
+    $0.06$ over the first 100 test digits), and a softmax of logits that differ by so little
+    stays close to even.
     """
     couplings, winner = routing(model, image)
     # The last iteration's maps, as 4 rows of 8 maps: `[4, 8, 6, 6]`
@@ -344,7 +361,15 @@ def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Ten
       of the others, as routing would leave them after each iteration, and the number of digits
       whose winner after the first iteration, the even split, is already the final one.
 
-    ITERATIONS_DISCUSSION
+    In this run, the distribution on the left widens with each iteration but stays narrow:
+    after the second, 91% of the $1152$ coefficients are within $0.01$ of $0.1$, after the third
+    64%. On the right, the winning capsule is the longest already after the first iteration, the
+    even split, for all of the first 100 test digits; over all 10,000 (counted with
+    `capsule_lengths`), routing changes 10 predictions, 4 to the right digit and 5 away from it.
+    The next iterations make the winner longer, from $0.76$ to $0.89$ on average, towards the
+    $m^{+} = 0.9$ the [margin loss](index.html#margin-loss) asks of it, and leave the others below
+    $0.1$. So in this network, as trained here, which digit wins comes from the learned
+    $\mathbf{W}_{ij}$ far more than from the routing; the routing makes the winner surer.
     """
     couplings, lengths = capsule_lengths(model, images)
     # The winner of the last iteration, `[k]`
@@ -430,7 +455,8 @@ def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str =
     The training set's numbers are averages over an epoch of changing weights; the test set's are
     those of the weights at the end of the epoch. So early on the test numbers are the better ones.
 
-    CURVES_DISCUSSION
+    In this run, the test accuracy is 98.40% after the first epoch, while the training accuracy
+    averaged over that epoch is 82.7%; after the fifth they are 99.44% and 99.24%.
     """
     # Epochs from the samples seen: every epoch sees the same number of samples
     samples_per_epoch = log['loss.train'][0][0]
