@@ -16,7 +16,7 @@ CapsNet with its reconstruction decoder, trained on MNIST, built from the
 ```bash
 # The full run, 30 epochs, on the GPU if there is one
 python -m labml_nn.capsule_networks.mnist
-# A short run: a few minutes on a 2-core CPU
+# A short run: about 2 minutes on a 2-core CPU
 python -m labml_nn.capsule_networks.mnist epochs=1 \
     train_subset=4096 valid_subset=1000 \
     batch_size=64 learning_rate=1e-3
