@@ -85,14 +85,14 @@ def test_routing_figures_are_drawn_at_their_size(model, digits, tmp_path):
 
 def test_the_architecture_is_drawn_at_its_size_with_a_box_for_each_layer(tmp_path):
     assert drawn_size(figures.architecture_figure(), tmp_path / 'a.png') == (994, 280)
-    names = [name for _, _, _, name, _, _ in figures.LAYERS]
+    names = [box.name for box in figures.LAYERS]
     assert names[:6] == ['Input', 'Conv1', 'PrimaryCaps', 'Predictions', 'DigitCaps', 'Lengths']
     # The shapes of the layers are those the model computes for one digit
     model = MNISTCapsuleNetworkModel()
     with torch.no_grad():
         primary = model.primary_capsules(torch.rand(1, 1, 28, 28))
         digit_capsules, reconstructions, _ = model(torch.rand(1, 1, 28, 28))
-    shapes = {name: shape for _, _, _, name, _, shape in figures.LAYERS}
+    shapes = {box.name: box.shape for box in figures.LAYERS}
     assert shapes['PrimaryCaps'] == str(list(primary.shape[1:]))
     assert shapes['DigitCaps'] == str(list(digit_capsules.shape[1:]))
     assert shapes['Predictions'] == str([10, 1152, 16])

@@ -39,20 +39,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import matplotlib
 import numpy as np
 import torch
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from labml_nn.capsule_networks.mnist import EXPERIMENT_NAME, MNISTCapsuleNetworkModel
 from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.mnist import MNISTDataError
-from labml_nn.helpers.pictures import (DPI, Panel, diverging_colour_map, panels_figure, place,
-                                       save_light_and_dark, show_grid)
+from labml_nn.helpers.pictures import (DPI, Box, Panel, box_diagram, diverging_colour_map,
+                                       panels_figure, save_light_and_dark, show_grid)
 
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
@@ -478,84 +476,39 @@ def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str =
     return figure
 
 
-# The boxes of the architecture: (column, row, kind, name, what it does, output shape). Shapes
-# are those of the code's comments for one digit, without the batch dimension in front.
+# The boxes of the architecture: the layers, what each does and the shape of its output. Shapes
+# are those of the code's comments for one digit, without the batch dimension in front. Colours
+# by kind: data grey, convolutions blue, capsules orange, the decoder green.
 LAYERS = [
-    (0, 0, 'data', 'Input', 'a digit,\npixels in [0, 1]', '[1, 28, 28]'),
-    (1, 0, 'convolution', 'Conv1', '256 kernels 9×9,\nstride 1, ReLU', '[256, 20, 20]'),
-    (2, 0, 'convolution', 'PrimaryCaps', '32 · 8 kernels 9×9,\nstride 2, squash', '[1152, 8]'),
-    (3, 0, 'capsules', 'Predictions', r'$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij}\mathbf{u}_i$',
-     '[10, 1152, 16]'),
-    (4, 0, 'capsules', 'DigitCaps', 'routing by\nagreement, 3 times', '[10, 16]'),
-    (5, 0, 'capsules', 'Lengths', r'$\|\mathbf{v}_j\|$: margin loss,' '\nthe longest wins', '[10]'),
-    (4, 1, 'decoder', 'Mask', 'one capsule kept:\nlabel or prediction', '[160]'),
-    (3, 1, 'decoder', 'Fully connected', 'ReLU', '[512]'),
-    (2, 1, 'decoder', 'Fully connected', 'ReLU', '[1024]'),
-    (1, 1, 'decoder', 'Fully connected', 'sigmoid', '[784]'),
-    (0, 1, 'data', 'Reconstruction', 'compared with\nthe input', '[1, 28, 28]'),
+    Box(0, 0, 'C7', 'Input', 'a digit,\npixels in [0, 1]', '[1, 28, 28]'),
+    Box(1, 0, 'C0', 'Conv1', '256 kernels 9×9,\nstride 1, ReLU', '[256, 20, 20]'),
+    Box(2, 0, 'C0', 'PrimaryCaps', '32 · 8 kernels 9×9,\nstride 2, squash', '[1152, 8]'),
+    Box(3, 0, 'C1', 'Predictions', r'$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij}\mathbf{u}_i$',
+        '[10, 1152, 16]'),
+    Box(4, 0, 'C1', 'DigitCaps', 'routing by\nagreement, 3 times', '[10, 16]'),
+    Box(5, 0, 'C1', 'Lengths', r'$\|\mathbf{v}_j\|$: margin loss,' '\nthe longest wins', '[10]'),
+    Box(4, 1, 'C2', 'Mask', 'one capsule kept:\nlabel or prediction', '[160]'),
+    Box(3, 1, 'C2', 'Fully connected', 'ReLU', '[512]'),
+    Box(2, 1, 'C2', 'Fully connected', 'ReLU', '[1024]'),
+    Box(1, 1, 'C2', 'Fully connected', 'sigmoid', '[784]'),
+    Box(0, 1, 'C7', 'Reconstruction', 'compared with\nthe input', '[1, 28, 28]'),
 ]
-# Each kind's colour in matplotlib's colour cycle
-KIND_COLOURS = {'data': 'C7', 'convolution': 'C0', 'capsules': 'C1', 'decoder': 'C2'}
+# The encoder left to right, then down into the decoder, which runs right to left
+FLOW = ([((column, 0), (column + 1, 0)) for column in range(5)] + [((4, 0), (4, 1))] +
+        [((column, 1), (column - 1, 1)) for column in range(4, 0, -1)])
 
 
-def architecture_figure(box_width: int = 140, box_height: int = 100, gap: int = 26,
-                        row_gap: int = 56, margin: int = 12) -> Figure:
+def architecture_figure() -> Figure:
     """
     ## Architecture
 
     The CapsNet of Figure 1 of the paper, with its decoder (Figure 2), as boxes: each layer with
-    what it does and the shape of its output. It is shown with [the CapsNet](mnist.html#the-capsnet)
-    on the experiment page. The sizes are in pixels.
+    what it does and the shape of its output, and the reconstruction loss between the input and
+    its reconstruction. It is shown with [the CapsNet](mnist.html#the-capsnet) on the experiment
+    page.
     """
-    columns = max(column for column, *_ in LAYERS) + 1
-    width = 2 * margin + columns * box_width + (columns - 1) * gap
-    height = 2 * margin + 2 * box_height + row_gap
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    # One axes over the whole figure, in pixels from the top left corner
-    axes = place(figure, 0, 0, width, height)
-    axes.set_xlim(0, width)
-    axes.set_ylim(height, 0)
-    axes.axis('off')
-
-    def box(column: int, row: int) -> Tuple[float, float]:
-        """The top left corner of a box."""
-        return margin + column * (box_width + gap), margin + row * (box_height + row_gap)
-
-    for column, row, kind, name, what, shape in LAYERS:
-        x, y = box(column, row)
-        axes.add_patch(FancyBboxPatch((x, y), box_width, box_height, linewidth=1.2,
-                                      boxstyle='round,pad=0,rounding_size=8',
-                                      edgecolor=KIND_COLOURS[kind], facecolor=KIND_COLOURS[kind],
-                                      alpha=0.2))
-        centre = x + box_width / 2
-        axes.text(centre, y + 16, name, ha='center', va='center', fontweight='bold')
-        axes.text(centre, y + box_height / 2 + 2, what, ha='center', va='center', fontsize=9,
-                  linespacing=1.3)
-        axes.text(centre, y + box_height - 15, shape, ha='center', va='center', fontsize=9,
-                  family='monospace')
-
-    def arrow(start: Tuple[float, float], end: Tuple[float, float], **style):
-        axes.annotate('', xy=end, xytext=start, arrowprops=dict(
-            arrowstyle='-|>', shrinkA=0, shrinkB=0, linewidth=1.2,
-            color=matplotlib.rcParams['text.color'], **style))
-
-    # The encoder, left to right, then down into the decoder, which runs right to left
-    for column in range(columns - 1):
-        x, y = box(column, 0)
-        arrow((x + box_width, y + box_height / 2), (x + box_width + gap, y + box_height / 2))
-    x, y = box(4, 0)
-    arrow((x + box_width / 2, y + box_height), (x + box_width / 2, y + box_height + row_gap))
-    for column in range(4, 0, -1):
-        x, y = box(column, 1)
-        arrow((x, y + box_height / 2), (x - gap, y + box_height / 2))
-    # The reconstruction loss, between the input and its reconstruction
-    x, y = box(0, 0)
-    arrow((x + box_width / 2, y + box_height + row_gap), (x + box_width / 2, y + box_height),
-          linestyle='--')
-    axes.text(x + box_width / 2 + 10, y + box_height + row_gap / 2,
-              r'reconstruction loss: $0.0005 \cdot \Sigma_p (\hat{x}_p - x_p)^2$', va='center',
-              fontsize=9)
-    return figure
+    return box_diagram(LAYERS, FLOW, ((0, 1), (0, 0)),
+                       r'reconstruction loss: $0.0005 \cdot \Sigma_p (\hat{x}_p - x_p)^2$')
 
 
 def draw_all(run: Run, out: Path, test_subset: int = 0,

@@ -23,7 +23,7 @@ summary: >
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import matplotlib
 import numpy as np
@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 from PIL import Image
 
 # Pixels per inch: a figure of $w \times h$ inches is $100 w \times 100 h$ pixels.
@@ -179,6 +180,70 @@ def panels_figure(panels: List[Panel], title: str, scale: int, *, left: int, rig
         x += panel_width + between
     # The title in the top margin, above the panels' titles
     figure.suptitle(title, y=1 - 8 / height, va='top')
+    return figure
+
+
+@dataclass
+class Box:
+    """
+    ## Diagrams of boxes
+
+    A box of `box_diagram`, in a grid of columns and rows: a bold name, what it does (a line or
+    two) and a shape in monospace.
+    """
+    column: int
+    row: int
+    # Its colour, such as `C0` of matplotlib's colour cycle
+    colour: str
+    name: str
+    what: str
+    shape: str
+
+
+# An arrow from the box at (column, row) to another: `((column, row), (column, row))`
+Arrow = Tuple[Tuple[int, int], Tuple[int, int]]
+
+
+def box_diagram(boxes: List[Box], arrows: List[Arrow], dashed: Arrow, dashed_label: str, *,
+                box_width: int = 140, box_height: int = 100, gap: int = 26, row_gap: int = 56,
+                margin: int = 12) -> Figure:
+    """
+    The boxes, and arrows between neighbouring boxes, from the edge of one to the facing edge of
+    the other; one more arrow, `dashed`, has a label beside it. The sizes are in pixels.
+    """
+    columns = max(box.column for box in boxes) + 1
+    rows = max(box.row for box in boxes) + 1
+    width = 2 * margin + columns * box_width + (columns - 1) * gap
+    height = 2 * margin + rows * box_height + (rows - 1) * row_gap
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    # One axes over the whole figure, in pixels from the top left corner
+    axes = place(figure, 0, 0, width, height)
+    axes.set(xlim=(0, width), ylim=(height, 0))
+    axes.axis('off')
+
+    def centre(column: int, row: int) -> np.ndarray:
+        return np.array([margin + column * (box_width + gap) + box_width / 2,
+                         margin + row * (box_height + row_gap) + box_height / 2])
+
+    for box in boxes:
+        x, y = centre(box.column, box.row)
+        axes.add_patch(FancyBboxPatch((x - box_width / 2, y - box_height / 2), box_width,
+                                      box_height, boxstyle='round,pad=0,rounding_size=8',
+                                      linewidth=1.2, color=box.colour, alpha=0.2))
+        axes.text(x, y - box_height / 2 + 16, box.name, ha='center', va='center',
+                  fontweight='bold')
+        axes.text(x, y + 2, box.what, ha='center', va='center', fontsize=9, linespacing=1.3)
+        axes.text(x, y + box_height / 2 - 15, box.shape, ha='center', va='center', fontsize=9,
+                  family='monospace')
+    for start, end in arrows + [dashed]:
+        # From the centre of one box to the centre of the other, less half a box at each end
+        step = np.sign(np.subtract(end, start))
+        half = step * (box_width / 2, box_height / 2)
+        axes.annotate('', xy=centre(*end) - half, xytext=centre(*start) + half, arrowprops=dict(
+            arrowstyle='-|>', shrinkA=0, shrinkB=0, linewidth=1.2, linestyle=(
+                '--' if (start, end) == dashed else '-'), color=matplotlib.rcParams['text.color']))
+    x, y = (centre(*dashed[0]) + centre(*dashed[1])) / 2
+    axes.text(x + 10, y, dashed_label, va='center', fontsize=9)
     return figure
 
 
