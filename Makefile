@@ -4,6 +4,7 @@
 #   make test                                         the test suite
 #   make docs / make serve                            the annotated site in docs/
 #   make figures RUN=<run uuid>                       the tutorial's pictures, from a run
+#   make notebook                                     the notebook, executed again in place
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ LABML_NN_WHEEL := .build/wheels/labml_nn-0.5.1-py3-none-any.whl
 ANCHOR := .build/anchor
 ANCHOR_STAMP := $(ANCHOR)/.installed
 
-.PHONY: setup train test figures
+.PHONY: setup train test figures notebook
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(MNIST_STAMP)
 
@@ -61,6 +62,10 @@ anchor: $(ANCHOR_STAMP)
 # (a run UUID or folder); run `make docs` after them.
 figures: setup
 	$(PY) -m labml_nn.capsule_networks.figures $(RUN) --out labml_nn/capsule_networks/images
+
+# The notebook, executed again with its outputs kept; run `make docs` after it.
+notebook: setup
+	$(PY) -m labml_nn.helpers.notebook labml_nn/capsule_networks/notebook.ipynb
 
 # The annotated site: docs/ from labml_nn/ and tools/. SOURCE_URL is where the "view source"
 # links lead, SITE_URL where the site is published (canonical links and sitemap.xml).

@@ -1,7 +1,9 @@
 """
 ---
 title: Annotated Capsule Networks
-summary: An annotated, runnable PyTorch implementation of Dynamic Routing Between Capsules, with its MNIST experiment.
+summary: >
+  An annotated, runnable PyTorch implementation of Dynamic Routing Between Capsules, with its
+  MNIST experiment.
 ---
 
 # Annotated Capsule Networks
@@ -11,6 +13,9 @@ A literate PyTorch implementation of
 (Sabour, Frosst and Hinton, 2017): the notes on the left are the comments of the code on the right,
 and the very same files train the network.
 
-* [Capsule networks](capsule_networks/index.html): squash, routing by agreement and the margin loss.
-* [The MNIST experiment](capsule_networks/mnist.html): the CapsNet of the paper, trained with labml.
+1. [Capsule Networks](capsule_networks/index.html): the tutorial, from the capsule layers to the
+   MNIST experiment, the pictures of a trained network and a notebook.
+2. [Helpers](helpers/index.html): the command line, the training loop, checkpoints and data that
+   every experiment shares.
+3. [The site generator](tools/index.html): how these pages are made from the sources.
 """

@@ -4,6 +4,8 @@ checkpoints, resuming and evaluation.
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from labml import lab
 from labml_nn.capsule_networks import mnist as experiment
 from labml_nn.helpers import checkpoint
 from labml_nn.helpers import mnist as mnist_data
-from labml_nn.helpers.configs import ConfigError
+from labml_nn.helpers.configs import ConfigError, parse_arguments
 
 # A run small enough for a test: a few hundred images, small batches, no compilation
 TINY = ['device=cpu', 'train_subset=256', 'valid_subset=128', 'batch_size=64', 'compile=off']
@@ -68,19 +70,29 @@ def test_a_training_subset_smaller_than_a_batch_is_refused_before_training(logs)
 
 
 def test_command_line_overrides_are_typed():
-    overrides = experiment.parse_arguments(experiment.Configs, [
+    overrides = parse_arguments(experiment.Configs, [
         'epochs=1', 'routing_iterations=1', 'device=cpu', 'learning_rate=2e-3',
         'gradient_through_routing=false'])
     assert overrides == {'epochs': 1, 'routing_iterations': 1, 'device': 'cpu', 'learning_rate': 2e-3,
                          'gradient_through_routing': False}
 
 
-def test_help_lists_every_config_with_its_default(capsys):
+def test_help_gives_the_usage_and_lists_every_config_with_its_default(capsys):
     experiment.main(['--help'])
     text = capsys.readouterr().out
+    assert text.startswith('usage: python -m labml_nn.capsule_networks.mnist [key=value ...]\n')
+    assert '--resume RUN' in text and '--evaluate RUN' in text
     for line in ('epochs=30', 'batch_size=512', 'routing_iterations=3', 'reconstruction_weight=0.0005',
                  'device=auto    [auto | cpu | cuda]', 'schedule=one_cycle    [one_cycle | constant]'):
         assert line in text
+
+
+def test_a_mistake_on_the_command_line_ends_the_process_with_one_line_and_no_traceback(logs):
+    result = subprocess.run([sys.executable, '-m', 'labml_nn.capsule_networks.mnist', 'learning_rat=1'],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith('error: Unknown config "learning_rat"')
+    assert 'Traceback' not in result.stderr
 
 
 def test_corrupt_data_stops_the_run_with_one_clear_message(tmp_path, mnist_copy, offline, logs):

@@ -1,9 +1,11 @@
 """
-The pictures of the tutorial: each figure draws on an untrained model at the size it is laid out
-for, the routing view shows coupling coefficients that sum to one and sit where their primary
-capsules are, the perturbation grid is Figure 4's, and a missing run says so.
+The pictures of the tutorial: each figure draws on an untrained model at the size it is read at,
+light and dark; the routing view shows coupling coefficients that sum to one and sit where their
+primary capsules are, the perturbation grid is Figure 4's, and a missing run says so. Each
+picture of the site is shown on one page.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +17,13 @@ from PIL import Image
 
 from labml_nn.capsule_networks import figures
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
-from labml_nn.helpers import checkpoint, run_log
+from labml_nn.helpers import checkpoint, pictures, run_log
 from test_run_log import epoch_line, write_log
 
 PROJECT = Path(__file__).resolve().parent.parent
+IMAGES = PROJECT / 'labml_nn/capsule_networks/images'
+# The widest a picture may be and still be shown at its natural size beside the page's margins
+WIDEST = 1200
 
 
 @pytest.fixture(scope='module')
@@ -36,10 +41,19 @@ def digits():
 
 def drawn_size(figure, path: Path):
     """The size in pixels of the PNG `figure` is saved as."""
-    figures.save(figure, path)
+    pictures.save(figure, path)
     with Image.open(path) as image:
         assert image.format == 'PNG'
         return image.size
+
+
+def light_and_dark(draw, tmp_path: Path):
+    """`draw` saved in both themes, as two RGB arrays of the same size."""
+    light, dark = pictures.save_light_and_dark(draw, tmp_path / 'picture.png')
+    assert dark == tmp_path / 'picture.dark.png'
+    arrays = [np.asarray(Image.open(path).convert('RGB')) for path in (light, dark)]
+    assert arrays[0].shape == arrays[1].shape
+    return arrays
 
 
 def test_reconstructions_figure_is_drawn_at_its_size(model, digits, tmp_path):
@@ -47,26 +61,26 @@ def test_reconstructions_figure_is_drawn_at_its_size(model, digits, tmp_path):
     predictions = figures.predict(model, images)
     # Some digits right, some wrong: the labels of the first half are the predictions
     labels = torch.cat([predictions[:6], (predictions[6:] + 1) % 10])
-    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=10, n_wrong=5)
-    assert drawn_size(figure, tmp_path / 'r.png') == (1060, 260)
+    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test')
+    assert drawn_size(figure, tmp_path / 'r.png') == (972, 276)
 
 
 def test_reconstructions_figure_without_misclassified_digits(model, digits, tmp_path):
     images, _ = digits
     predictions = figures.predict(model, images)
-    figure = figures.reconstructions_figure(model, images, predictions, predictions, n=10, n_wrong=5)
-    assert drawn_size(figure, tmp_path / 'r.png') == (760, 260)
+    figure = figures.reconstructions_figure(model, images, predictions, predictions)
+    assert drawn_size(figure, tmp_path / 'r.png') == (706, 216)
 
 
 def test_perturbations_figure_is_drawn_at_its_size(model, digits, tmp_path):
     images, _ = digits
-    assert drawn_size(figures.perturbations_figure(model, images[:3]), tmp_path / "p.png") == (2078, 1076)
+    assert drawn_size(figures.perturbations_figure(model, images[:3]), tmp_path / "p.png") == (1176, 588)
 
 
 def test_routing_figures_are_drawn_at_their_size(model, digits, tmp_path):
     images, labels = digits
-    assert drawn_size(figures.routing_figure(model, images[0], labels[0].item()), tmp_path / 'r.png') == (840, 290)
-    assert drawn_size(figures.routing_iterations_figure(model, images), tmp_path / 'i.png') == (840, 290)
+    assert drawn_size(figures.routing_figure(model, images[0], labels[0].item()), tmp_path / 'r.png') == (920, 340)
+    assert drawn_size(figures.routing_iterations_figure(model, images), tmp_path / 'i.png') == (920, 340)
 
 
 class ConstantDecoder(MNISTCapsuleNetworkModel):
@@ -88,7 +102,7 @@ def reconstructions_pixels(tmp_path: Path, model, images, n=10, n_wrong=5) -> np
     labels = torch.cat([predictions[:-n_wrong], (predictions[-n_wrong:] + 1) % 10])
     figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=n,
                                             n_wrong=n_wrong)
-    figures.save(figure, tmp_path / 'r.png')
+    pictures.save(figure, tmp_path / 'r.png')
     with Image.open(tmp_path / 'r.png') as image:
         return np.asarray(image.convert('L'), dtype=np.int16)
 
@@ -108,6 +122,43 @@ def test_the_reconstructions_drawn_are_what_the_decoder_draws_not_the_inputs(tmp
     # 10 digits above their reconstructions, and 5 misclassified ones above two each: 20
     # reconstructions for 15 inputs, all drawn at the same size
     assert reconstructions.sum() / inputs.sum() == pytest.approx(20 / 15, rel=0.05)
+
+
+def test_the_architecture_is_drawn_at_its_size_with_a_box_for_each_layer(tmp_path):
+    assert drawn_size(figures.architecture_figure(), tmp_path / 'a.png') == (994, 280)
+    names = [box.name for box in figures.LAYERS]
+    assert names[:6] == ['Input', 'Conv1', 'PrimaryCaps', 'Predictions', 'DigitCaps', 'Lengths']
+    # The shapes of the layers are those the model computes for one digit
+    model = MNISTCapsuleNetworkModel()
+    with torch.no_grad():
+        primary = model.primary_capsules(torch.rand(1, 1, 28, 28))
+        digit_capsules, reconstructions, _ = model(torch.rand(1, 1, 28, 28))
+    shapes = {box.name: box.shape for box in figures.LAYERS}
+    assert shapes['PrimaryCaps'] == str(list(primary.shape[1:]))
+    assert shapes['DigitCaps'] == str(list(digit_capsules.shape[1:]))
+    assert shapes['Predictions'] == str([10, 1152, 16])
+    assert shapes['Conv1'] == str(list(model.conv1(torch.rand(1, 1, 28, 28)).shape[1:]))
+
+
+def test_every_picture_is_drawn_in_a_dark_variant_whose_background_and_text_change(model, digits, tmp_path):
+    images, labels = digits
+    light, dark = light_and_dark(lambda: figures.routing_figure(model, images[0], labels[0].item()), tmp_path)
+    # The corners are the background of each theme
+    assert tuple(light[0, 0]) == (255, 255, 255)
+    assert tuple(dark[0, 0]) == (0x0d, 0x11, 0x17)
+    # The text: the lightest pixels of the dark picture are its text, the darkest of the light one
+    assert dark.min(axis=-1).max() > 200 and light.max(axis=-1).min() < 60
+
+
+def test_digits_are_drawn_the_same_way_in_both_themes(model, digits, tmp_path):
+    images, _ = digits
+    light, dark = light_and_dark(lambda: figures.perturbations_figure(model, images[:3]), tmp_path)
+    # The first panel, pixel for pixel: where it is not a gap, the two themes agree
+    panel = (slice(60, 60 + 16 * 30 - 2), slice(80, 80 + 11 * 30 - 2))
+    light_panel, dark_panel = light[panel], dark[panel]
+    gaps = (light_panel == 255).all(axis=-1)
+    assert gaps.any() and not gaps.all()
+    assert (light_panel[~gaps] == dark_panel[~gaps]).all()
 
 
 def test_perturbation_grid_has_16_dimensions_by_11_perturbations_from_minus_to_plus_0_25(model, digits):
@@ -169,7 +220,7 @@ def test_capsule_lengths_of_the_last_iteration_are_those_of_the_model(model, dig
 def test_training_curves_are_drawn_at_their_size(tmp_path):
     write_log(tmp_path, [epoch_line(512, 0.5, 0.8), epoch_line(1024, 0.3, 0.85)])
     figure = figures.training_curves_figure(run_log.read_log(tmp_path))
-    assert drawn_size(figure, tmp_path / 'c.png') == (840, 290)
+    assert drawn_size(figure, tmp_path / 'c.png') == (920, 340)
 
 
 def test_a_missing_checkpoint_gives_one_clear_message_and_no_traceback(tmp_path):
@@ -200,10 +251,11 @@ def run_folder(tmp_path, model):
 
 def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path, capsys):
     written = figures.main([str(run_folder), '--out', str(tmp_path / 'out'), '--test-subset', '200'])
-    assert sorted(written) == ['perturbations', 'reconstructions', 'routing', 'routing_iterations',
-                               'training_curves']
+    assert sorted(written) == ['architecture', 'perturbations', 'reconstructions', 'routing',
+                               'routing_iterations', 'training_curves']
     for path in written.values():
         assert path.parent == tmp_path / 'out' and path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+        assert pictures.dark_path(path).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     # The run's configs build the model: two routing iterations
     assert figures.load_run(str(run_folder)).model.digit_capsules.iterations == 2
     assert 'after 2 epochs: ' in capsys.readouterr().out
@@ -212,26 +264,40 @@ def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path,
 def test_the_pictures_go_into_the_run_folder_and_a_missing_log_leaves_out_the_curves(run_folder, capsys):
     (run_folder / 'log.jsonl').unlink()
     written = figures.main([str(run_folder / checkpoint.FILE_NAME), '--test-subset', '50'])
-    assert 'training_curves' not in written and len(written) == 4
+    assert 'training_curves' not in written and len(written) == 5
     assert all(path.parent == run_folder / 'figures' for path in written.values())
     assert 'training_curves is left out: ' in capsys.readouterr().err
 
 
-def test_every_picture_is_shown_in_the_site():
-    images = PROJECT / 'labml_nn/capsule_networks/images'
-    pages = ''.join((PROJECT / 'docs/capsule_networks' / page).read_text(encoding='utf-8')
-                    for page in ('index.html', 'mnist.html', 'figures.html', 'readme.html'))
-    for picture in ('reconstructions', 'perturbations', 'routing', 'routing_iterations', 'training_curves'):
-        assert (images / f'{picture}.png').is_file(), picture
-        assert f'<img src="images/{picture}.png"' in pages, picture
-        assert (PROJECT / f'docs/capsule_networks/images/{picture}.png').read_bytes() == \
-            (images / f'{picture}.png').read_bytes(), picture
-    # The notebook is linked from the readme and copied beside it
-    assert '<a href="mnist.ipynb">' in pages
-    assert (PROJECT / 'docs/capsule_networks/mnist.ipynb').read_bytes() == \
-        (PROJECT / 'labml_nn/capsule_networks/mnist.ipynb').read_bytes()
+def picture_references():
+    """Each `images/x.png` shown in the notes of the sources, with the files that show it."""
+    shown = {}
+    for source in sorted((PROJECT / 'labml_nn').rglob('*.py')):
+        for name in re.findall(r'!\[[^\]]*\]\(images/([^)]+)\)', source.read_text(encoding='utf-8')):
+            shown.setdefault(name, []).append(source.name)
+    return shown
+
+
+def test_every_picture_of_the_site_is_shown_on_exactly_one_page():
+    light = sorted(path.name for path in IMAGES.glob('*.png') if not path.name.endswith('.dark.png'))
+    assert light == ['architecture.png', 'perturbations.png', 'reconstructions.png', 'routing.png',
+                     'routing_iterations.png', 'training_curves.png']
+    shown = picture_references()
+    assert sorted(shown) == light
+    for name, sources in shown.items():
+        assert len(sources) == 1, (name, sources)
+
+
+def test_every_picture_has_a_dark_variant_of_its_size_and_is_narrow_enough_to_be_read_at_its_size():
+    for path in IMAGES.glob('*.png'):
+        if path.name.endswith('.dark.png'):
+            assert path.with_name(path.name.replace('.dark', '')).is_file(), path.name
+            continue
+        with Image.open(path) as light, Image.open(pictures.dark_path(path)) as dark:
+            assert light.size == dark.size, path.name
+            assert light.size[0] <= WIDEST, path.name
 
 
 def test_the_pictures_weigh_a_few_hundred_kilobytes_in_all():
-    sizes = {path.name: path.stat().st_size for path in (PROJECT / 'labml_nn/capsule_networks/images').glob('*')}
-    assert sum(sizes.values()) < 400_000, sizes
+    sizes = {path.name: path.stat().st_size for path in IMAGES.glob('*')}
+    assert sum(sizes.values()) < 800_000, sizes

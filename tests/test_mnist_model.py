@@ -6,8 +6,8 @@ data augmentation.
 import pytest
 import torch
 
-from labml_nn.capsule_networks.mnist import (Configs, DeviceBatches, MNISTCapsuleNetworkModel,
-                                             MARGIN_LOSS, random_shift)
+from labml_nn.capsule_networks.mnist import Configs, MNISTCapsuleNetworkModel, MARGIN_LOSS, random_shift
+from labml_nn.helpers.batches import DeviceBatches
 
 
 @pytest.fixture(scope='module')
@@ -134,7 +134,7 @@ def shifted(image, rows, columns):
 def test_random_shift_moves_each_image_by_up_to_two_pixels_with_zero_padding():
     torch.manual_seed(0)
     images = torch.rand(64, 1, 28, 28) + 0.1
-    out = random_shift(images, 2, torch.Generator().manual_seed(0))
+    out = random_shift(images, torch.Generator().manual_seed(0), max_shift=2)
     assert out.shape == images.shape
     shifts = []
     for k in range(64):
@@ -148,7 +148,7 @@ def test_random_shift_moves_each_image_by_up_to_two_pixels_with_zero_padding():
 
 def test_no_shift_leaves_the_images_alone():
     images = torch.rand(4, 1, 28, 28)
-    assert torch.equal(random_shift(images, 0, torch.Generator()), images)
+    assert torch.equal(random_shift(images, torch.Generator(), max_shift=0), images)
 
 
 def test_batches_are_floats_in_zero_one_not_normalised():
@@ -170,3 +170,15 @@ def test_training_batches_leave_out_the_last_smaller_batch_and_cover_different_s
     passes = [torch.cat([labels for _, labels in batches]) for _ in range(3)]
     assert all(len(p) == 8 and len(set(p.tolist())) == 8 for p in passes)
     assert len({tuple(p.tolist()) for p in passes}) > 1
+
+
+
+def test_training_batches_are_shifted_by_the_papers_augmentation_drawn_from_the_run_generator(conf):
+    batch, labels = next(iter(conf.train_batches()))
+    # The same draws, replayed: the order of the first pass, then the shifts of its first batch
+    generator = torch.Generator().manual_seed(conf.seed)
+    images, all_labels = conf.train_data
+    order = torch.randperm(len(all_labels), generator=generator)[:conf.batch_size]
+    expected = random_shift(images[order].unsqueeze(1).float() / 255, generator, max_shift=2)
+    assert torch.equal(labels, all_labels[order])
+    assert torch.equal(batch, expected)

@@ -2,40 +2,58 @@ r"""
 ---
 title: Capsule Networks
 summary: >
-  An annotated PyTorch implementation of the capsule layers of Dynamic Routing Between Capsules:
-  squash, routing by agreement and the margin loss, checked equation by equation.
+  Dynamic Routing Between Capsules in PyTorch, annotated and runnable - the capsule layers, the
+  MNIST CapsNet and its training, pictures of what it learns, and a notebook.
 ---
 
 # Capsule Networks
 
-This is a [PyTorch](https://pytorch.org) implementation of the layers of
+This is an annotated [PyTorch](https://pytorch.org) implementation of
 [Dynamic Routing Between Capsules](https://arxiv.org/abs/1710.09829)
-by Sara Sabour, Nicholas Frosst and Geoffrey Hinton (2017).
+by Sara Sabour, Nicholas Frosst and Geoffrey Hinton (2017), with the paper's CapsNet trained on
+MNIST. The notes are the comments of the code beside them, and the same files train the network.
 
-A neuron outputs a number; a *capsule* outputs a vector. The length of the vector is the
-probability that the entity the capsule stands for is present, and its direction encodes the
-entity's properties: position, stroke width, skew. Because a length has to stay below $1$, the
-paper squashes the vectors with a non-linearity, [`Squash`](#squash).
+A neuron outputs a number; a *capsule* is a group of neurons that outputs a vector. The length of
+the vector is the probability that the entity the capsule stands for (a digit, a stroke of one) is
+present, and its direction encodes the entity's *pose*: its properties, such as position, stroke
+width and skew. Because a length has to stay below $1$, the paper squashes the vectors with a
+non-linearity, [`Squash`](#squash).
 
-Capsules in one layer send their outputs to the capsules of the next layer, but not with fixed
-weights. Each lower capsule $i$ predicts the output of each upper capsule $j$,
-$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij} \mathbf{u}_i$, and *routing by agreement*
-([`Router`](#router)) sends its output mostly to the upper capsules whose outputs agree with its
-predictions. The coupling coefficients $c_{ij}$ are not learned parameters: they are computed
-afresh for every image, by a few iterations of this agreement.
+Let $\mathbf{u}_i$ be the output of capsule $i$ of one layer. It reaches the capsules of the next
+layer through a learned matrix for each of them: capsule $i$ predicts the output of each upper
+capsule $j$ as $\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij} \mathbf{u}_i$. How much of its
+prediction each upper capsule receives is not learned: *routing by agreement*
+([`Router`](#router)) computes these coupling coefficients $c_{ij}$ afresh for every image, in a
+few iterations, and sends the prediction mostly to the upper capsules whose outputs agree with it.
 
-The network is trained with a [margin loss](#margin-loss) on the lengths of the output capsules, so
-that several digits could be present at once.
+The network is trained with a [margin loss](#margin-loss) on the lengths of the output capsules,
+so that several digits could be present at once.
 
-Each equation below is tested against a hand-written reference in `tests/test_capsule_layers.py`.
-Implementations often drift from the paper in the same few places, and the notes point them out
-where they happen:
+## Reading order
 
-* the softmax of the routing runs over the *output* capsules, not the input capsules;
-* the routing logits start at zero for every image and are never shared across a batch;
-* the margin loss squares its two terms.
+1. The capsule layers, on this page: the squash, routing by agreement and the margin loss, each
+   equation tested against a hand-written reference in `tests/test_capsule_layers.py`.
+2. [The MNIST experiment](mnist.html): the CapsNet, its decoder, its losses, its training, and
+   the commands that run it.
+3. [The pictures](figures.html): what a trained CapsNet does, its reconstructions, what the
+   dimensions of a digit capsule encode, its routing and its training curves.
+4. [The notebook](notebook.html): trains a small CapsNet in about 3 minutes on a 2-core CPU and
+   draws the pictures.
 
-[The MNIST experiment](mnist.html) builds the paper's CapsNet out of these layers and trains it.
+## Where implementations go wrong
+
+Implementations often drift from the paper in the same few places. Each is explained where it
+happens:
+
+* the softmax of the routing runs over the *output* capsules, not the input capsules
+  ([the router](#router));
+* the routing logits start at zero for every image and are never shared across a batch
+  ([the router](#router));
+* the margin loss squares its two terms ([the margin loss](#margin-loss));
+* the decoder reconstructs from the capsule of the true label during training, and of the
+  prediction only at evaluation ([the CapsNet](mnist.html#the-capsnet));
+* the reconstruction loss is a sum of squared errors over the pixels, against the image in
+  $[0, 1]$ ([the loss](mnist.html#the-loss)).
 """
 
 from typing import List, Tuple
@@ -102,7 +120,8 @@ class Router(nn.Module):
     The total input of an upper capsule is the sum of these predictions, weighted by coupling
     coefficients, and its output is the squashed total:
 
-    $$\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i} \qquad \mathbf{v}_j = \text{squash}(\mathbf{s}_j)$$
+    $$\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i} \qquad
+     \mathbf{v}_j = \text{squash}(\mathbf{s}_j)$$
 
     The coupling coefficients are a softmax of logits $b_{ij}$ **over the upper capsules $j$**, for
     each lower capsule $i$:
@@ -132,28 +151,7 @@ class Router(nn.Module):
     and detach $\hat{\mathbf{u}}_{j|i}$ in all iterations but the last; it makes the backward pass
     a little cheaper, and is a config of the experiment so that the two can be compared.
 
-    ### Routing in a trained CapsNet
-
-    ![The coupling coefficients of a test digit to the winning digit capsule](images/routing.png)
-
-    The coupling coefficients $c_{ij}$ of the last iteration for the first test digit, from each
-    of the $1152$ primary capsules to the winning digit capsule, drawn where the capsules are: one
-    small map for each of the $32$ maps of $6 \times 6$ primary capsules
-    ([how it is drawn](figures.html#routing)). The colour scale is centred on $0.1$, the even split
-    of the first iteration.
-
-    ![What the routing iterations change](images/routing_iterations.png)
-
-    In the run these pictures come from, routing moves most coefficients only a few hundredths
-    away from the even split, and a few of them to about twice it. The agreements
-    $\hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$ that add up in $b_{ij}$ are products of
-    predictions mostly a few hundredths long, and a softmax of logits that differ by so little
-    stays close to even. Left, the distribution of $c_{ij}$ to the winning capsule widens with each
-    iteration, but stays narrow. Right, the winning capsule is the longest already after the first
-    iteration, the even split, for nearly every digit; the next iterations make it longer, towards
-    the $m^{+} = 0.9$ the [margin loss](#margin-loss) asks of it, and leave the others short. So in
-    this network, as trained here, which digit wins comes from the learned $\mathbf{W}_{ij}$ far
-    more than from the routing; the routing makes the winner surer.
+    [The pictures](figures.html#routing) show what routing does in a trained CapsNet.
     """
 
     def __init__(self, in_caps: int, out_caps: int, in_d: int, out_d: int, iterations: int = 3, *,
@@ -172,9 +170,10 @@ class Router(nn.Module):
         self.iterations = iterations
         self.gradient_through_routing = gradient_through_routing
         self.squash = Squash()
-        # One matrix $\mathbf{W}_{ij}$ for each pair of capsules, kept as `[in_caps, in_d, out_caps * out_d]`:
-        # for each lower capsule $i$, its `out_caps` matrices side by side, so that all the
-        # predictions of capsule $i$ come from a single matrix product.
+        # One matrix $\mathbf{W}_{ij}$ for each pair of capsules, kept as
+        # `[in_caps, in_d, out_caps * out_d]`: for each lower capsule $i$, its `out_caps` matrices
+        # side by side, so that all the predictions of capsule $i$ come from a single matrix
+        # product.
         #
         # The weights start small. Each upper capsule sums the predictions of all
         # `in_caps` ($1152$) lower capsules; with larger weights the sums are long from the first
@@ -220,16 +219,16 @@ class Router(nn.Module):
         u_hat = self.predictions(u)
         # The inner iterations see a detached copy when gradients are not to flow through them.
         u_hat_inner = u_hat if self.gradient_through_routing else u_hat.detach()
-        # $b_{ij} = 0$ for every sample, kept as `[batch, out_caps, in_caps]` like $\hat{\mathbf{u}}$,
-        # in (at least) 32-bit floats since the agreements accumulate in it.
+        # $b_{ij} = 0$ for every sample, kept as `[batch, out_caps, in_caps]` like
+        # $\hat{\mathbf{u}}$, in (at least) 32-bit floats since the agreements accumulate in it.
         b = u.new_zeros(u.shape[0], self.out_caps, self.in_caps,
                         dtype=torch.promote_types(u.dtype, torch.float32))
         couplings = []
         for iteration in range(self.iterations):
             is_last = iteration == self.iterations - 1
             u_hat_now = u_hat if is_last else u_hat_inner
-            # $c_{ij} = \frac{\exp(b_{ij})}{\sum_k \exp(b_{ik})}$: the softmax runs over the
-            # **output** capsules $j$, dimension 1, `[batch, out_caps, in_caps]`
+            # $c_{ij} = \frac{\exp(b_{ij})}{\sum_k \exp(b_{ik})}$, over the upper capsules $j$,
+            # dimension 1: `[batch, out_caps, in_caps]`
             c = b.softmax(dim=1)
             # Kept for the caller as `[batch, in_caps, out_caps]`
             couplings.append(c.transpose(1, 2))
@@ -238,8 +237,9 @@ class Router(nn.Module):
             s = (c.unsqueeze(2).to(u_hat_now.dtype) @ u_hat_now).squeeze(2)
             # $\mathbf{v}_j = \text{squash}(\mathbf{s}_j)$
             v = self.squash(s)
-            # $b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$: `[batch, out_caps, in_caps, out_d]`
-            # $\times$ `[batch, out_caps, out_d, 1]`. The last iteration has no use for new logits.
+            # $b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$:
+            # `[batch, out_caps, in_caps, out_d]` $\times$ `[batch, out_caps, out_d, 1]`.
+            # The last iteration has no use for new logits.
             if not is_last:
                 b = b + (u_hat_now @ v.unsqueeze(-1).to(u_hat_now.dtype)).squeeze(-1).to(b.dtype)
         return v, couplings

@@ -3,62 +3,55 @@ r"""
 title: Pictures of what a trained CapsNet does
 summary: >
   Reconstructions, what each dimension of a digit capsule encodes, the coupling coefficients of
-  routing by agreement, and the training curves, drawn from a run's checkpoint and log.
+  routing by agreement, and the training curves of a trained run.
 ---
 
 # Pictures of what a trained CapsNet does
 
 This module draws, from the checkpoint and the `log.jsonl` of a run of
-[the MNIST experiment](mnist.html), the pictures the notes of this tutorial show:
+[the MNIST experiment](mnist.html), what the trained network does:
 
-1. [test digits beside their reconstructions](#reconstructions), and the misclassified ones;
+1. [test digits above their reconstructions](#reconstructions), and the misclassified ones;
 2. [what each dimension of a digit capsule encodes](#perturbations), Figure 4 of the paper;
 3. [the coupling coefficients of routing](#routing) over the primary capsules' maps, and
-   [how they change over the iterations](#routing-iterations);
-4. [the training curves](#training-curves).
+   [what the routing iterations change](#routing-iterations);
+4. [the training curves](#training-curves);
 
-```bash
-python -m labml_nn.capsule_networks.figures <run>                # PNGs into the run's folder, in figures/
-python -m labml_nn.capsule_networks.figures <run> --out labml_nn/capsule_networks/images
-python -m labml_nn.capsule_networks.figures <run> --test-subset 1000   # a quicker look
-```
+and [the architecture](#architecture) that the experiment page shows.
 
-`<run>` is a run UUID, a run folder or a checkpoint file, as for `--evaluate`. The second command
-refreshes the pictures of this site. Each caption gives the number of epochs of the checkpoint
-and the test accuracy, which this module computes from the checkpoint on the test digits (all
-10,000 unless `--test-subset` is given), in 32-bit floats on the CPU or the GPU.
-
-The test digits are picked in order, so that the pictures are the same on every machine: the
+The pictures on this page come from one run of the experiment with the configs
+`epochs=5 batch_size=128 learning_rate=1e-3`, the others at their defaults (the one-cycle
+schedule, bfloat16, compiled), trained on a 2-core AMD EPYC CPU: 98.40% test accuracy after its
+first epoch, 99.44% after its fifth. Each picture's title gives the number of epochs of the
+checkpoint and its test accuracy, which this module computes from the checkpoint on the test
+digits (all 10,000 unless `--test-subset` is given), in 32-bit floats.
+The test digits are taken in order, so that the pictures are the same on every machine: the
 first digits of the test set, and the first misclassified ones found scanning it from the start.
 
-Each picture is a `matplotlib.figure.Figure` made without `pyplot`: no global state and no
-backend to choose, so the same functions save PNGs here and show the pictures inline in
-[the notebook](mnist.ipynb).
+[The commands](mnist.html) draw the pictures of a run into its folder; with
+`--out labml_nn/capsule_networks/images` they replace those of this site. Each is drawn twice,
+for the light and the dark theme ([how](../helpers/pictures.html)).
 """
 
-import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
-import matplotlib
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from PIL import Image
 
 from labml_nn.capsule_networks.mnist import EXPERIMENT_NAME, MNISTCapsuleNetworkModel
 from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.pictures import (DPI, Box, Panel, box_diagram, diverging_colour_map,
+                                       panels_figure, save_light_and_dark, show_grid)
 from labml_nn.helpers.run_log import RunLogError, read_log
 
-# Pixels per inch of the PNGs: a figure of $w \times h$ inches is $100 w \times 100 h$ pixels.
-DPI = 100
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
 
@@ -92,18 +85,16 @@ class Run:
 
 def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
     """
-    The model of the checkpoint of `run`: a run UUID, a run folder or a checkpoint file.
-
-    The model is built with the routing configs the run was started with, and its weights are
-    loaded in 32-bit floats.
+    The model of the checkpoint of `run`: a run UUID, a run folder or a checkpoint file. It is
+    built with the routing configs the run was started with, its weights in 32-bit floats.
     """
     path = checkpoint.find(run, EXPERIMENT_NAME)
     state = checkpoint.load(path, device)
     overrides = state['overrides']
     # The configs that shape the model; the others keep the defaults of the model's constructor,
     # which are those of the experiment.
-    model_configs = {key: overrides[key] for key in ('routing_iterations', 'gradient_through_routing')
-                     if key in overrides}
+    model_configs = {key: overrides[key] for key in overrides
+                     if key in ('routing_iterations', 'gradient_through_routing')}
     model = MNISTCapsuleNetworkModel(**model_configs).to(device)
     model.load_state_dict(state['state']['model'])
     model.eval()
@@ -111,63 +102,23 @@ def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
 
 
 def load_test_set(data_path: Path = mnist.DEFAULT_ROOT, subset: int = 0,
-                device: torch.device = torch.device('cpu')) -> Tuple[torch.Tensor, torch.Tensor]:
+                  device: torch.device = torch.device('cpu')) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     The MNIST test set, the first `subset` digits when `subset > 0`: images `[n, 1, 28, 28]` in
     $[0, 1]$ and labels `[n]`.
     """
-    images, labels = mnist.load(Path(data_path), train=False)
-    if subset > 0:
-        images, labels = images[:subset], labels[:subset]
+    images, labels = mnist.load(Path(data_path), train=False, subset=subset)
     return images.unsqueeze(1).to(device).float() / 255, labels.to(device)
 
 
 @torch.no_grad()
-def predict(model: MNISTCapsuleNetworkModel, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def predict(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
+            batch_size: int = 500) -> torch.Tensor:
     """
     The predicted digit of each of `images`, `[n, 1, 28, 28]`: the longest digit capsule.
     Returns `[n]`.
     """
     return torch.cat([model(batch)[2] for batch in images.split(batch_size)])
-
-
-def mosaic(images: torch.Tensor, gap: int = 2) -> np.ndarray:
-    """
-    ## A grid of images in one array
-
-    * `images` is `[rows, columns, height, width]`
-
-    Returns the images side by side, `gap` pixels apart, as one array: a figure with one image
-    instead of hundreds of small axes draws faster and makes a smaller PNG. The gaps are `NaN`,
-    which the colour maps below draw in white.
-    """
-    rows, columns, height, width = images.shape
-    # A gap below and to the right of each image: `[rows, columns, height + gap, width + gap]`
-    padded = F.pad(images.float().cpu(), (0, gap, 0, gap), value=float('nan'))
-    # Rows of images one above the other, `[rows * (height + gap), columns * (width + gap)]`
-    grid = padded.permute(0, 2, 1, 3).reshape(rows * (height + gap), columns * (width + gap))
-    # Without the gap after the last row and column
-    return grid[:-gap, :-gap].numpy() if gap else grid.numpy()
-
-
-def _show_grid(axes, images: torch.Tensor, *, gap: int = 2, column_labels: Optional[List[str]] = None,
-               row_labels: Optional[List[str]] = None, **imshow):
-    """
-    Draw `images`, `[rows, columns, height, width]`, as a mosaic on `axes`, with a label under each
-    column and beside each row. Returns the `AxesImage`, for a colour bar.
-    """
-    rows, columns, height, width = images.shape
-    colour_map = matplotlib.colormaps[imshow.pop('cmap', 'gray')].with_extremes(bad='white')
-    image = axes.imshow(mosaic(images, gap), cmap=colour_map, interpolation='nearest', **imshow)
-    # The centre of each cell, in pixels of the mosaic
-    axes.set_xticks([c * (width + gap) + (width - 1) / 2 for c in range(columns)] if column_labels else [])
-    axes.set_yticks([r * (height + gap) + (height - 1) / 2 for r in range(rows)] if row_labels else [])
-    axes.set_xticklabels(column_labels or [])
-    axes.set_yticklabels(row_labels or [])
-    axes.tick_params(length=0)
-    for spine in axes.spines.values():
-        spine.set_visible(False)
-    return image
 
 
 def caption(run: Run, accuracy: float, n_test: int) -> str:
@@ -178,26 +129,35 @@ def caption(run: Run, accuracy: float, n_test: int) -> str:
     return f'after {epochs}: {accuracy:.2%} test accuracy on {n_test:,} MNIST test digits'
 
 
+def headline(name: str, title: str) -> str:
+    """
+    A picture's title: its name, then the caption of the run when there is one.
+    """
+    return f'{name}, {title}' if title else name
+
+
 @torch.no_grad()
-def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, labels: torch.Tensor,
-                           predictions: torch.Tensor, title: str = '', n: int = 10,
-                           n_wrong: int = 5) -> Figure:
+def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
+                           labels: torch.Tensor, predictions: torch.Tensor, title: str = '',
+                           n: int = 8, n_wrong: int = 4, scale: int = 2) -> Figure:
     """
     ## Reconstructions
 
-    ![Reconstructions](images/reconstructions.png)
+    ![Test digits above their reconstructions, and misclassified digits](images/reconstructions.png)
 
-    The first `n` test digits above their reconstructions from the predicted digit's capsule (the
-    capsule the decoder sees at evaluation, [masked](mnist.html#the-capsnet) as in the paper), and
-    the first `n_wrong` misclassified digits with two reconstructions, as in Figure 3 of the paper:
-    from the capsule of the predicted digit and from that of the true label.
+    Left, the first `n` test digits above their reconstructions from the predicted digit's
+    capsule, the capsule the decoder sees at evaluation ([masked](mnist.html#the-capsnet) as in
+    the paper). Right, as in Figure 3 of the paper, the first `n_wrong` misclassified digits with
+    two reconstructions: from the capsule of the predicted digit and from that of the true label.
 
-    * `images`, `[n_test, 1, 28, 28]`, `labels` and `predictions`, `[n_test]`, are the test set and
-      what the model predicts for it
+    The reconstructions keep each digit's shape, position and slant, and lose its texture: the
+    decoder draws a smooth, blurred stroke. Reconstructed from its label's capsule instead, each
+    misclassified digit here becomes its label, the 3 and the 8 most clearly: the capsule of the
+    true digit still encodes a pose, though it came out shorter than the winning one.
 
-    A misclassified digit reconstructed from its label's capsule often looks more like the input
-    than the one from the predicted capsule: the capsule of the true digit still encodes the
-    digit's pose, though it came out shorter than the winning one.
+    * `images`, `[n_test, 1, 28, 28]`, `labels` and `predictions`, `[n_test]`, are the test set
+      and what the model predicts for it
+    * `scale` is the number of pixels of the PNG for a pixel of a digit
     """
     # The first misclassified digits, `[n_wrong]` indices, fewer if there are fewer
     wrong = (predictions != labels).nonzero().flatten()[:n_wrong]
@@ -206,28 +166,21 @@ def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor
     # Both reconstructions of each misclassified digit, `[n_wrong, 784]` each
     wrong_capsules, from_prediction, _ = model(images[wrong])
     from_label = model.decode(wrong_capsules, labels[wrong])
-
-    figure = Figure(figsize=(n * 0.6 + len(wrong) * 0.6 + 1.6, 2.6), dpi=DPI, layout='constrained')
-    # The widths of the two panels follow their number of columns
-    left, right = figure.subplots(1, 2, width_ratios=[n, max(len(wrong), 1) + 0.8])
     # The digits above their reconstructions, `[2, n, 28, 28]`
-    _show_grid(left, torch.stack([images[:n, 0], reconstructions.view(-1, 28, 28)]), vmin=0, vmax=1,
-               column_labels=[str(p.item()) for p in predictions[:n]], row_labels=['test digit', 'reconstruction'])
-    left.set_xlabel('predicted digit')
-    left.set_title(f'The first {n} test digits', fontsize=9)
+    panels = [Panel(torch.stack([images[:n, 0], reconstructions.view(-1, 28, 28)]),
+                    f'The first {n} test digits', xlabel='predicted digit',
+                    column_labels=[str(p.item()) for p in predictions[:n]],
+                    row_labels=['test digit', 'reconstruction'])]
+    # The misclassified digits above their two reconstructions, `[3, n_wrong, 28, 28]`
     if len(wrong):
-        # The digits above their two reconstructions, `[3, n_wrong, 28, 28]`
-        _show_grid(right, torch.stack([images[wrong, 0], from_prediction.view(-1, 28, 28),
-                                       from_label.view(-1, 28, 28)]), vmin=0, vmax=1,
-                   column_labels=[f'{labels[i].item()}→{predictions[i].item()}' for i in wrong],
-                   row_labels=['', 'from prediction', 'from label'])
-        right.yaxis.tick_right()
-        right.set_xlabel('label→prediction')
-    else:
-        right.axis('off')
-    right.set_title('Misclassified' if len(wrong) else 'No misclassified digit', fontsize=9)
-    figure.suptitle(f'Reconstructions from the capsule of the predicted digit, {title}', fontsize=9)
-    return figure
+        panels.append(Panel(torch.stack([images[wrong, 0], from_prediction.view(-1, 28, 28),
+                                         from_label.view(-1, 28, 28)]),
+                            'Misclassified', xlabel='label→prediction', labels_right=True,
+                            column_labels=[f'{labels[i].item()}→{predictions[i].item()}'
+                                           for i in wrong],
+                            row_labels=['', 'from prediction', 'from label']))
+    return panels_figure(panels, headline('Reconstructions', title), scale,
+                         left=110, right=120, between=30, bottom=40)
 
 
 @torch.no_grad()
@@ -245,8 +198,8 @@ def perturbation_grid(model: MNISTCapsuleNetworkModel, digit_capsules: torch.Ten
     perturbed, column $k$ perturbation $k$.
     """
     n_dimensions, n_perturbations = digit_capsules.shape[-1], len(perturbations)
-    # $\Delta$ for each (dimension, perturbation): `perturbations[k]` on dimension `d`, zero on the
-    # others, `[16, 11, 16]`
+    # $\Delta$ for each (dimension, perturbation): `perturbations[k]` on dimension `d`, zero on
+    # the others, `[16, 11, 16]`
     delta = torch.eye(n_dimensions, device=digit_capsules.device)[:, None, :] * \
         perturbations.to(digit_capsules.device)[None, :, None]
     # The capsules of all $16 \cdot 11$ images, only `digit`'s perturbed: `[16 * 11, 10, 16]`
@@ -259,49 +212,39 @@ def perturbation_grid(model: MNISTCapsuleNetworkModel, digit_capsules: torch.Ten
 
 @torch.no_grad()
 def perturbations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, title: str = '',
-                         perturbations: torch.Tensor = PERTURBATIONS, scale: int = 2) -> Figure:
+                         perturbations: torch.Tensor = PERTURBATIONS, scale: int = 1) -> Figure:
     """
     ![What each dimension of a digit capsule encodes](images/perturbations.png)
 
     The grids of `perturbation_grid` for each of `images`, `[k, 1, 28, 28]`, side by side, each
-    perturbing the capsule of the digit the model predicts. The paper finds dimensions that
-    encode the stroke's thickness, the skew, the width, and localised parts of a digit. In the run
-    these pictures come from, some rows change a digit clearly (the skew of the 1, a serif at its
-    top, the width of the 2, the stroke of the 7) and many change it little over this range.
+    perturbing the capsule of the digit the model predicts, its pixels drawn `scale` to a pixel
+    of a digit. The paper finds dimensions that encode the stroke's thickness, the skew, the
+    width, and localised parts of a digit.
 
-    Each pixel of a digit is drawn as `scale` $\\times$ `scale` pixels of the PNG, exactly, so
-    that the small changes from one column to the next are not blurred by resampling.
+    In the run these pictures come from, a few rows change a digit clearly. Dimension 11 of the
+    1 turns it from slanted to upright and grows serifs at its ends, and dimension 3 slants it the
+    other way; dimension 1 of the 2 makes it larger and bolder, and dimension 11 narrower;
+    dimension 10 of the 7 turns the left end of its bar from a thick hook to a thin stroke. Most
+    rows change a digit little over this range: counting the change of every pixel between the
+    two ends of a row, the strongest dimension of each digit changes it 1.5 to 2.5 times as much
+    as the median one.
     """
     # `[k, 10, 16]` and `[k]`
     digit_capsules, _, predictions = model(images)
     # `[16, 11, 28, 28]` for each digit
     grids = [perturbation_grid(model, capsules, digit.item(), perturbations)
              for capsules, digit in zip(digit_capsules, predictions)]
-    # The size of a panel in pixels, and the margins around the panels: for the labels of the
-    # rows on the left, the titles on top, the labels of the columns below
-    height, width = (side * scale for side in mosaic(grids[0]).shape)
-    left, right, top, bottom, between = 60, 10, 70, 50, 20
-    figure_width = left + len(grids) * (width + between) - between + right
-    figure_height = top + height + bottom
-    figure = Figure(figsize=(figure_width / DPI, figure_height / DPI), dpi=DPI)
     # Labels for the two ends and the middle of the perturbations
     ends = (0, len(perturbations) // 2, len(perturbations) - 1)
     columns = [('0' if abs(p) < 1e-6 else f'{p:+.2f}') if k in ends else ''
                for k, p in enumerate(perturbations.tolist())]
-    for index, (grid, digit) in enumerate(zip(grids, predictions)):
-        axes = figure.add_axes([(left + index * (width + between)) / figure_width, bottom / figure_height,
-                                width / figure_width, height / figure_height])
-        _show_grid(axes, grid, vmin=0, vmax=1, column_labels=columns,
-                   row_labels=[str(d + 1) for d in range(grid.shape[0])] if index == 0 else None)
-        axes.set_title(f'capsule of digit {digit.item()}', fontsize=11)
-        axes.set_xlabel('perturbation', fontsize=11)
-        axes.tick_params(labelsize=11)
-        if index == 0:
-            axes.set_ylabel('dimension', fontsize=11)
-    # The title in the top margin, above the panels' titles
-    figure.suptitle(f'Each dimension of the predicted capsule changed by $-0.25 \\dots 0.25$, decoded; {title}',
-                    fontsize=11, y=1 - 10 / figure_height, va='top')
-    return figure
+    # One panel for each digit, the dimensions numbered on the first
+    dimensions = [str(d + 1) for d in range(len(grids[0]))]
+    panels = [Panel(grid, f'capsule of digit {digit.item()}', columns, xlabel='perturbation',
+                    row_labels=None if index else dimensions, ylabel='' if index else 'dimension')
+              for index, (grid, digit) in enumerate(zip(grids, predictions))]
+    return panels_figure(panels, headline('Each dimension perturbed, decoded', title), scale,
+                         left=80, right=24, between=44)
 
 
 @torch.no_grad()
@@ -330,38 +273,50 @@ def coupling_maps(couplings: torch.Tensor, digit: int) -> torch.Tensor:
     return couplings[:, :, digit].reshape(-1, 32, 6, 6)
 
 
-def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: int, title: str = '') -> Figure:
+@torch.no_grad()
+def routing_figure(model: MNISTCapsuleNetworkModel, image: torch.Tensor, label: int,
+                   title: str = '') -> Figure:
     r"""
     ![The coupling coefficients of the last routing iteration](images/routing.png)
 
     The digit, and the coupling coefficients $c_{ij^*}$ of the last iteration to the winning
     capsule $j^*$, for each of the $6 \times 6$ capsules of each of the $32$ primary capsule maps,
-    one colour scale for all. The scale is white at $0.1$, an even split among the ten digit
+    one colour scale for all. The middle of the scale is $0.1$, an even split among the ten digit
     capsules, as in the first iteration: red capsules send the winning digit more than an even
     share of their output, up to the largest $c_{ij^*}$, blue ones less, down to the smallest.
+
+    For this 7, the last iteration's coefficients to the winning capsule run from $0.067$ to
+    $0.249$: routing moves most of them only a few hundredths away from the even split, and a few
+    to twice it and more. The agreements $\hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$ that add up
+    in $b_{ij}$ are products of short vectors (the median length of $\hat{\mathbf{u}}_{j|i}$ is
+    $0.06$ over the first 100 test digits), and a softmax of logits that differ by so little
+    stays close to even.
     """
     couplings, winner = routing(model, image)
     # The last iteration's maps, as 4 rows of 8 maps: `[4, 8, 6, 6]`
     maps = coupling_maps(couplings, winner)[-1].view(4, 8, 6, 6)
-    # White at an even split, the ends of the scale at the smallest and the largest coefficient
-    norm = TwoSlopeNorm(0.1, vmin=min(maps.min().item(), 0.099), vmax=max(maps.max().item(), 0.101))
-    figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
+    # The middle at an even split, the ends at the smallest and the largest coefficient
+    norm = TwoSlopeNorm(0.1, vmin=min(maps.min().item(), 0.099),
+                        vmax=max(maps.max().item(), 0.101))
+    figure = Figure(figsize=(9.2, 3.4), dpi=DPI, layout='constrained')
     digit_axes, maps_axes = figure.subplots(1, 2, width_ratios=[1, 4])
-    digit_axes.imshow(image[0].cpu().numpy(), cmap='gray', vmin=0, vmax=1, interpolation='nearest')
-    digit_axes.set_title(f'label {label}, capsule {winner} wins', fontsize=9)
+    digit_axes.imshow(image[0].cpu().numpy(), cmap='gray', vmin=0, vmax=1,
+                      interpolation='nearest')
+    digit_axes.set_title(f'label {label}, capsule {winner} wins')
     digit_axes.axis('off')
-    shown = _show_grid(maps_axes, maps, gap=1, cmap='RdBu_r', norm=norm)
+    shown = show_grid(maps_axes, maps, gap=1, cmap=diverging_colour_map(), norm=norm)
     maps_axes.set_title(f'$c_{{ij}}$ of iteration {len(couplings)} to capsule {winner}, '
-                        f'for the 6×6 capsules of each of the 32 primary capsule maps', fontsize=9)
+                        'for the 6×6 capsules of each of the 32 primary capsule maps')
     # Ticks at the two ends and at the even split
     figure.colorbar(shown, ax=maps_axes, shrink=0.9, label='$c_{ij}$', format='%.3f',
                     ticks=[norm.vmin, 0.1, norm.vmax])
-    figure.suptitle(f'Routing by agreement, {title}', fontsize=9)
+    figure.suptitle(headline('Routing by agreement', title))
     return figure
 
 
 @torch.no_grad()
-def capsule_lengths(model: MNISTCapsuleNetworkModel, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def capsule_lengths(model: MNISTCapsuleNetworkModel,
+                    images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""
     The coupling coefficients of every iteration, `[iterations, k, 1152, 10]`, for `images`,
     `[k, 1, 28, 28]`, and the lengths $\lVert \mathbf{v}_j \rVert$ the digit capsules would have
@@ -376,16 +331,18 @@ def capsule_lengths(model: MNISTCapsuleNetworkModel, images: torch.Tensor) -> Tu
     couplings = torch.stack(couplings).float()
     # $\hat{\mathbf{u}}_{j|i}$, `[k, 10, 1152, 16]`
     u_hat = router.predictions(primary_capsules).float()
-    # $\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}$ of each iteration, `[iterations, k, 10, 16]`
+    # $\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}$ of each iteration,
+    # `[iterations, k, 10, 16]`
     s = torch.einsum('rkij,kjid->rkjd', couplings, u_hat)
     return couplings, router.squash(s).norm(dim=-1)
 
 
-def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, title: str = '') -> Figure:
+def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
+                              title: str = '') -> Figure:
     r"""
     ### Routing iterations
 
-    ![How the coupling coefficients and the capsules change over the iterations](images/routing_iterations.png)
+    ![How the coupling coefficients and the capsule lengths change](images/routing_iterations.png)
 
     What the iterations of routing change, for `images`, `[k, 1, 28, 28]`:
 
@@ -395,43 +352,57 @@ def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Ten
     * Right: over all `images`, the mean length of the winning digit capsule and of the longest
       of the others, as routing would leave them after each iteration, and the number of digits
       whose winner after the first iteration, the even split, is already the final one.
+
+    In this run, the distribution on the left widens with each iteration but stays narrow:
+    after the second, 91% of the $1152$ coefficients are within $0.01$ of $0.1$, after the third
+    64%. On the right, the winning capsule is the longest already after the first iteration, the
+    even split, for all of the first 100 test digits; over all 10,000 (counted with
+    `capsule_lengths`), routing changes 10 predictions, 4 to the right digit and 5 away from it.
+    The next iterations make the winner longer, from $0.76$ to $0.89$ on average, towards the
+    $m^{+} = 0.9$ the [margin loss](index.html#margin-loss) asks of it, and leave the others below
+    $0.1$. So in this network, as trained here, which digit wins comes from the learned
+    $\mathbf{W}_{ij}$ far more than from the routing; the routing makes the winner surer.
     """
     couplings, lengths = capsule_lengths(model, images)
     # The winner of the last iteration, `[k]`
     winners = lengths[-1].argmax(dim=-1)
     # $c_{ij^*}$ of the first digit, `[iterations, 1152]`
     to_winner = couplings[:, 0, :, winners[0]]
-    # The lengths of the winners and of the longest losers, `[iterations, k]` each
-    winner_lengths = lengths.gather(-1, winners[None, :, None].expand(len(lengths), -1, 1))[..., 0]
-    loser_lengths = lengths.scatter(-1, winners[None, :, None].expand(len(lengths), -1, 1), -1).max(dim=-1).values
+    # The lengths of the winners and of the longest others, `[iterations, k]` each
+    index = winners[None, :, None].expand(len(lengths), -1, 1)
+    winner_lengths = lengths.gather(-1, index)[..., 0]
+    other_lengths = lengths.scatter(-1, index, -1).max(dim=-1).values
     iterations = list(range(1, len(couplings) + 1))
 
-    figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
+    figure = Figure(figsize=(9.2, 3.4), dpi=DPI, layout='constrained')
     histogram, means = figure.subplots(1, 2)
     # Bins spanning all iterations' values, and $0.1$
     low, high = min(to_winner.min().item(), 0.099), max(to_winner.max().item(), 0.101)
-    bins = np.linspace(low, high, 41)
     for iteration in iterations:
-        histogram.hist(to_winner[iteration - 1].cpu().numpy(), bins=bins, histtype='step', linewidth=1.5,
-                       label=f'iteration {iteration}')
+        histogram.hist(to_winner[iteration - 1].cpu().numpy(), bins=np.linspace(low, high, 41),
+                       histtype='step', linewidth=1.5, label=f'iteration {iteration}')
     histogram.set_yscale('log')
+    histogram.xaxis.set_major_locator(MaxNLocator(5))
     histogram.set_xlabel(f'$c_{{ij^*}}$, to the winning capsule $j^* = {winners[0].item()}$')
     histogram.set_ylabel('primary capsules')
-    histogram.set_title('The first test digit', fontsize=9)
-    histogram.legend(fontsize=8)
+    histogram.set_title('The first test digit')
+    histogram.legend()
     means.plot(iterations, winner_lengths.mean(dim=1).cpu().numpy(), 'o-', label='winning capsule')
-    means.plot(iterations, loser_lengths.mean(dim=1).cpu().numpy(), 's-', label='longest other capsule')
+    means.plot(iterations, other_lengths.mean(dim=1).cpu().numpy(), 's-',
+               label='longest other capsule')
     means.set_xticks(iterations)
     means.set_xlabel('routing iteration')
     means.set_ylabel(r'mean $\|\mathbf{v}_j\|$')
     means.set_ylim(0, 1)
-    # How often routing changes the prediction: the winner after the first iteration against the last
+    # How often routing changes the prediction: the winner after the first iteration, against
+    # the last
     same = (lengths[0].argmax(dim=-1) == winners).sum().item()
-    means.text(0.03, 0.5, f'the same winner after\niterations 1 and {len(iterations)}:\n{same} of {len(images)} digits',
-               transform=means.transAxes, ha='left', va='center', fontsize=8)
-    means.set_title(f'Lengths of the digit capsules, over the first {len(images)} test digits', fontsize=9)
-    means.legend(fontsize=8, loc='center right')
-    figure.suptitle(f'What the routing iterations change, {title}', fontsize=9)
+    means.text(0.03, 0.5, f'the same winner after\niterations 1 and {len(iterations)}:\n'
+                          f'{same} of {len(images)} digits',
+               transform=means.transAxes, ha='left', va='center', fontsize=9)
+    means.set_title(f'Capsule lengths, the first {len(images)} test digits')
+    means.legend(loc='center right')
+    figure.suptitle(headline('What the routing iterations change', title))
     return figure
 
 
@@ -447,54 +418,111 @@ def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str =
 
     The training set's numbers are averages over an epoch of changing weights; the test set's are
     those of the weights at the end of the epoch. So early on the test numbers are the better ones.
+
+    In this run, the test accuracy is 98.40% after the first epoch, while the training accuracy
+    averaged over that epoch is 82.7%; after the fifth they are 99.44% and 99.24%.
     """
     # Epochs from the samples seen: every epoch sees the same number of samples
     samples_per_epoch = log['loss.train'][0][0]
-    figure = Figure(figsize=(8.4, 2.9), dpi=DPI, layout='constrained')
+    figure = Figure(figsize=(9.2, 3.4), dpi=DPI, layout='constrained')
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     for axes, metric, scale in ((loss_axes, 'loss', 1), (accuracy_axes, 'accuracy', 100)):
         for split, name, marker in (('train', 'training', 'o'), ('valid', 'test', 's')):
             points = log.get(f'{metric}.{split}', [])
-            axes.plot([step / samples_per_epoch for step, _ in points], [value * scale for _, value in points],
-                      marker=marker, label=name)
+            axes.plot([step / samples_per_epoch for step, _ in points],
+                      [value * scale for _, value in points], marker=marker, label=name)
         axes.set_xlabel('epoch')
         axes.set_xlim(0.5, log['loss.train'][-1][0] / samples_per_epoch + 0.5)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(fontsize=8)
+        axes.legend()
     loss_axes.set_yscale('log')
-    loss_axes.set_title('Loss: margin + 0.0005 × reconstruction', fontsize=9)
-    accuracy_axes.set_title('Accuracy (%)', fontsize=9)
-    figure.suptitle(f'Training curves, {title}', fontsize=9)
+    loss_axes.set_title('Loss: margin + 0.0005 × reconstruction')
+    accuracy_axes.set_title('Accuracy (%)')
+    figure.suptitle(headline('Training curves', title))
     return figure
 
 
-def save(figure: Figure, path: Path):
+# The boxes of the architecture: the layers, what each does and the shape of its output. Shapes
+# are those of the code's comments for one digit, without the batch dimension in front. Colours
+# by kind: data grey, convolutions blue, capsules orange, the decoder green.
+LAYERS = [
+    Box(0, 0, 'C7', 'Input', 'a digit,\npixels in [0, 1]', '[1, 28, 28]'),
+    Box(1, 0, 'C0', 'Conv1', '256 kernels 9×9,\nstride 1, ReLU', '[256, 20, 20]'),
+    Box(2, 0, 'C0', 'PrimaryCaps', '32 · 8 kernels 9×9,\nstride 2, squash', '[1152, 8]'),
+    Box(3, 0, 'C1', 'Predictions', r'$\hat{\mathbf{u}}_{j|i} = \mathbf{W}_{ij}\mathbf{u}_i$',
+        '[10, 1152, 16]'),
+    Box(4, 0, 'C1', 'DigitCaps', 'routing by\nagreement, 3 times', '[10, 16]'),
+    Box(5, 0, 'C1', 'Lengths', r'$\|\mathbf{v}_j\|$: margin loss,' '\nthe longest wins', '[10]'),
+    Box(4, 1, 'C2', 'Mask', 'one capsule kept:\nlabel or prediction', '[160]'),
+    Box(3, 1, 'C2', 'Fully connected', 'ReLU', '[512]'),
+    Box(2, 1, 'C2', 'Fully connected', 'ReLU', '[1024]'),
+    Box(1, 1, 'C2', 'Fully connected', 'sigmoid', '[784]'),
+    Box(0, 1, 'C7', 'Reconstruction', 'compared with\nthe input', '[1, 28, 28]'),
+]
+# The encoder left to right, then down into the decoder, which runs right to left
+FLOW = ([((column, 0), (column + 1, 0)) for column in range(5)] + [((4, 0), (4, 1))] +
+        [((column, 1), (column - 1, 1)) for column in range(4, 0, -1)])
+
+
+def architecture_figure() -> Figure:
     """
-    Write a figure as a PNG of `DPI` pixels per inch.
+    ## Architecture
 
-    Matplotlib draws in RGBA, four bytes a pixel. A picture in greys only, like Figure 4, is kept
-    exactly with one byte a pixel, which takes a third fewer bytes; a picture in colour keeps a
-    palette of its $256$ most used colours. (As SVG, the two charts would be twice the size of
-    their PNGs.) The file holds no date or other metadata, so drawing the same figure again gives
-    the same bytes.
+    The CapsNet of Figure 1 of the paper, with its decoder (Figure 2), as boxes: each layer with
+    what it does and the shape of its output, and the reconstruction loss between the input and
+    its reconstruction. It is shown with [the CapsNet](mnist.html#the-capsnet) on the experiment
+    page.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format='png', dpi=DPI)
-    image = Image.open(buffer).convert('RGB')
-    # Grey when the red, green and blue of every pixel are equal
-    pixels = np.asarray(image)
-    if (pixels == pixels[..., :1]).all():
-        image = image.convert('L')
-    else:
-        image = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    image.save(path, format='png', optimize=True)
+    return box_diagram(LAYERS, FLOW, ((0, 1), (0, 0)),
+                       r'reconstruction loss: $0.0005 \cdot \Sigma_p (\hat{x}_p - x_p)^2$')
 
 
-USAGE = """usage: python -m labml_nn.capsule_networks.figures RUN [--out FOLDER] [--test-subset N] [--device DEVICE]
+def draw_all(run: Run, out: Path, test_subset: int = 0,
+             device: torch.device = torch.device('cpu'), examples: int = 100) -> Dict[str, Path]:
+    """
+    ## All the pictures
 
-Draws the pictures of the capsule tutorial from a run of labml_nn.capsule_networks.mnist.
-RUN is a run UUID, a run folder or a checkpoint file.
+    Test the run's model, then write every picture into `out`, light and dark. `examples` is the
+    number of test digits the routing means are taken over. Returns the light files, by picture.
+    """
+    images, labels = load_test_set(run.overrides.get('data_path', mnist.DEFAULT_ROOT),
+                                   test_subset, device)
+    predictions = predict(run.model, images)
+    accuracy = (predictions == labels).float().mean().item()
+    title = caption(run, accuracy, len(labels))
+    print(f'{run.checkpoint_path}: {title}')
+    # The perturbations of the first three correctly classified digits (the first three digits,
+    # if fewer are right)
+    right = (predictions == labels).nonzero().flatten()[:3]
+    right = right if len(right) == 3 else torch.arange(3, device=device)
+    figures = {
+        'reconstructions': lambda: reconstructions_figure(run.model, images, labels, predictions,
+                                                          title),
+        'perturbations': lambda: perturbations_figure(run.model, images[right], title),
+        'routing': lambda: routing_figure(run.model, images[0], labels[0].item(), title),
+        'routing_iterations': lambda: routing_iterations_figure(run.model, images[:examples],
+                                                                title),
+        'training_curves': lambda: training_curves_figure(read_log(run.folder), title),
+        'architecture': architecture_figure,
+    }
+    written = {}
+    for name, draw in figures.items():
+        try:
+            light, dark = save_light_and_dark(draw, out / f'{name}.png')
+        except RunLogError as error:
+            print(f'{name} is left out: {error}', file=sys.stderr)
+            continue
+        written[name] = light
+        kilobytes = (light.stat().st_size + dark.stat().st_size) / 1024
+        print(f'  {light}, {dark.name}  {kilobytes:.0f} KB')
+    return written
+
+
+USAGE = """usage: python -m labml_nn.capsule_networks.figures RUN [--out FOLDER] [--test-subset N]
+                                                  [--device DEVICE]
+
+Draws the pictures of the capsule tutorial, light and dark, from a run of
+labml_nn.capsule_networks.mnist. RUN is a run UUID, a run folder or a checkpoint file.
   --out FOLDER       where the pictures go (default: RUN's folder/figures); the site's pictures
                      are in labml_nn/capsule_networks/images
   --test-subset N    test on the first N test digits only (default: all 10,000)
@@ -521,54 +549,19 @@ def _parse_command_line(arguments: List[str]) -> Dict:
     if run is None:
         raise UsageError('which run? Give a run UUID, a run folder or a checkpoint file')
     if not options['test-subset'].isdigit():
-        raise UsageError(f'--test-subset takes a number of test digits, not {options["test-subset"]}')
+        raise UsageError(f'--test-subset takes a number of test digits, '
+                         f'not {options["test-subset"]}')
     try:
         device = choose_device(options['device'])
     except ValueError as error:
         raise UsageError(str(error)) from None
-    return {'run': run, 'out': options['out'], 'test_subset': int(options['test-subset']), 'device': device}
-
-
-def draw_all(run: Run, out: Path, test_subset: int = 0, device: torch.device = torch.device('cpu'),
-             examples: int = 100) -> Dict[str, Path]:
-    """
-    ## All the pictures
-
-    Test the run's model, then write every picture into `out`. `examples` is the number of test
-    digits the routing means are taken over. Returns the files, by picture.
-    """
-    images, labels = load_test_set(run.overrides.get('data_path', mnist.DEFAULT_ROOT), test_subset, device)
-    predictions = predict(run.model, images)
-    accuracy = (predictions == labels).float().mean().item()
-    title = caption(run, accuracy, len(labels))
-    print(f'{run.checkpoint_path}: {title}')
-    # The first three correctly classified digits show the perturbations (the first three digits,
-    # if fewer are right)
-    right = (predictions == labels).nonzero().flatten()[:3]
-    right = right if len(right) == 3 else torch.arange(3, device=device)
-    figures = {
-        'reconstructions': lambda: reconstructions_figure(run.model, images, labels, predictions, title),
-        'perturbations': lambda: perturbations_figure(run.model, images[right], title),
-        'routing': lambda: routing_figure(run.model, images[0], labels[0].item(), title),
-        'routing_iterations': lambda: routing_iterations_figure(run.model, images[:examples], title),
-        'training_curves': lambda: training_curves_figure(read_log(run.folder), title),
-    }
-    written = {}
-    for name, draw in figures.items():
-        try:
-            figure = draw()
-        except RunLogError as error:
-            print(f'{name} is left out: {error}', file=sys.stderr)
-            continue
-        written[name] = out / f'{name}.png'
-        save(figure, written[name])
-        print(f'  {written[name]}  {written[name].stat().st_size / 1024:.0f} KB')
-    return written
+    return {'run': run, 'out': options['out'], 'test_subset': int(options['test-subset']),
+            'device': device}
 
 
 def main(arguments: List[str]) -> Dict[str, Path]:
     """
-    ## Running it
+    Draw the pictures of the run the command line names.
     """
     parsed = _parse_command_line(arguments)
     run = load_run(parsed['run'], parsed['device'])

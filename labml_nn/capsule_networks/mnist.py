@@ -1,7 +1,9 @@
-"""
+r"""
 ---
 title: Classify MNIST digits with Capsule Networks
-summary: The CapsNet of Dynamic Routing Between Capsules, trained on MNIST with labml, checked against the paper.
+summary: >
+  The CapsNet of Dynamic Routing Between Capsules trained on MNIST with labml - the model, its
+  losses, its configs and its training step.
 ---
 
 # Classify MNIST digits with Capsule Networks
@@ -12,19 +14,28 @@ CapsNet with its reconstruction decoder, trained on MNIST, built from the
 [capsule layers](index.html).
 
 ```bash
-python -m labml_nn.capsule_networks.mnist                    # the full run, on the GPU if there is one
-python -m labml_nn.capsule_networks.mnist --help             # every config and its default
-python -m labml_nn.capsule_networks.mnist epochs=1 train_subset=4096 batch_size=64 learning_rate=1e-3   # a minute on a CPU
-python -m labml_nn.capsule_networks.mnist --resume <run uuid>      # continue an interrupted run
-python -m labml_nn.capsule_networks.mnist --evaluate <run uuid>    # test accuracy of a checkpoint
-python -m labml_nn.capsule_networks.figures <run uuid>             # the pictures of a run
+# The full run, 30 epochs, on the GPU if there is one
+python -m labml_nn.capsule_networks.mnist
+# A short run: about 2 minutes on a 2-core CPU
+python -m labml_nn.capsule_networks.mnist epochs=1 \
+    train_subset=4096 valid_subset=1000 \
+    batch_size=64 learning_rate=1e-3
+# Every config and its default
+python -m labml_nn.capsule_networks.mnist --help
+# Continue an interrupted run; test a run's checkpoint
+python -m labml_nn.capsule_networks.mnist --resume <run>
+python -m labml_nn.capsule_networks.mnist --evaluate <run>
+# The pictures of a run, into its folder's figures/
+python -m labml_nn.capsule_networks.figures <run>
 ```
 
-Each run is tracked with [labml](https://github.com/labmlai/labml) in `logs/capsule_network_mnist/<uuid>/`:
-its configs in `configs.yaml`, the metrics of each epoch in `log.jsonl`, a checkpoint after each
-epoch in `checkpoint.pt`, and at the end `reconstructions.png`, test digits beside their
-reconstructions. [The pictures](figures.html) in these notes are drawn from such a run, and
-[the notebook](mnist.ipynb) trains a small one and draws them.
+Each run is tracked with [labml](https://github.com/labmlai/labml) in
+`logs/capsule_network_mnist/<uuid>/`: its configs in `configs.yaml`, the metrics of each epoch in
+`log.jsonl`, a checkpoint after each epoch in `checkpoint.pt`, and at the end
+`reconstructions.png`, test digits above their reconstructions. `<run>` is a run's UUID, its
+folder or its checkpoint file. The command line is [the same for every
+experiment](../helpers/runner.html). [The pictures](figures.html) show what a trained run does,
+and [the notebook](notebook.html) trains a small one and draws them.
 
 The model is the paper's, to the parameter: $8{,}215{,}568$ in all, $6{,}804{,}224$ without the
 decoder. What differs from the paper is how it is trained (the batch size, the learning-rate
@@ -38,22 +49,25 @@ checked that training is stable at the defaults.
 import os
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from labml import experiment, lab, logger
+from labml import logger
 from labml.logger import Text
 from labml.configs import option
 from torch import nn
 
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
-from labml_nn.helpers import checkpoint, mnist
-from labml_nn.helpers.configs import ConfigError, describe, parse_arguments
-from labml_nn.helpers.trainer import TrainValidConfigs, run_epoch, train
-from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers import mnist
+from labml_nn.helpers.batches import DeviceBatches
+from labml_nn.helpers.configs import ConfigError
 from labml_nn.helpers.precision import BF16, FP32, TF32, Precision
+from labml_nn.helpers.reconstructions import save_reconstructions
+from labml_nn.helpers.runner import Experiment
+from labml_nn.helpers.trainer import TrainValidConfigs
 
 # The name of the experiment, and of its folder under `logs/`
 EXPERIMENT_NAME = 'capsule_network_mnist'
@@ -63,7 +77,10 @@ class MNISTCapsuleNetworkModel(nn.Module):
     """
     ## The CapsNet
 
-    Three layers and a decoder (Figure 1 and 2 of the paper):
+    Three layers and a decoder (Figures 1 and 2 of the paper), with the shape of each tensor
+    for a batch of one digit ([how it is drawn](figures.html#architecture)):
+
+    ![The CapsNet's layers and decoder, with the shape of each tensor](images/architecture.png)
 
     1. **Conv1**: $256$ convolution kernels of $9 \\times 9$, stride $1$, ReLU:
        a $28 \\times 28$ digit becomes $256$ maps of $20 \\times 20$.
@@ -130,12 +147,10 @@ class MNISTCapsuleNetworkModel(nn.Module):
 
         Returns `[batch, 784]`, pixels in $[0, 1]$.
 
-        Since the decoder sees a single capsule, it has to read the digit's pose from the
-        capsule's $16$ dimensions. Changing one of them and decoding shows what it has come to
-        encode, as in Figure 4 of the paper: one row per dimension, perturbed by
-        $-0.25, -0.20, \\dots, 0.25$ ([how it is drawn](figures.html#perturbations)).
-
-        ![Each dimension of a digit capsule perturbed, decoded](images/perturbations.png)
+        Since the decoder sees a single capsule, it has to read the digit's pose (its position,
+        thickness, skew...) from the capsule's $16$ dimensions. Changing one of them and decoding
+        shows what it has come to encode: [Figure 4 of the paper, redrawn from a trained
+        run](figures.html#perturbations).
         """
         # `[batch, 10, 1]`: one for the kept capsule, zero for the others
         mask = F.one_hot(mask_labels, 10).unsqueeze(-1).to(digit_capsules.dtype)
@@ -155,13 +170,7 @@ class MNISTCapsuleNetworkModel(nn.Module):
         in turn makes the capsule encode the digit's pose. At evaluation, with no labels, it
         decodes the *predicted* digit's capsule. Masking by the prediction during training as well,
         a common slip, makes the decoder learn to draw the wrong digit whenever the network is
-        wrong.
-
-        ![Test digits and their reconstructions](images/reconstructions.png)
-
-        The first test digits above their reconstructions from the predicted capsule, and on the
-        right the first misclassified ones, reconstructed from the capsule of the prediction and
-        from that of the label ([how it is drawn](figures.html#reconstructions)).
+        wrong. [The reconstructions of a trained run](figures.html#reconstructions) show both.
         """
         # `[batch, 10, 16]`
         digit_capsules = self.digit_capsules(self.primary_capsules(images))
@@ -171,7 +180,8 @@ class MNISTCapsuleNetworkModel(nn.Module):
         return digit_capsules, reconstructions, predictions
 
 
-def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+def random_shift(images: torch.Tensor, generator: torch.Generator,
+                 max_shift: int = 2) -> torch.Tensor:
     """
     ## Data augmentation
 
@@ -181,6 +191,7 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
     on the device.
 
     * `images` are `[batch, 1, 28, 28]`
+    * `generator` draws the shifts
     * `max_shift` is the largest shift in pixels, $2$ in the paper
 
     Returns the shifted images, the same shape.
@@ -192,54 +203,14 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
     padded = F.pad(images, (max_shift,) * 4)
     # Each image's window into the padded image starts at an offset in $[0, 2 \cdot 2]$; offset $2$
     # is no shift. `[batch, 1]` each
-    rows = torch.randint(0, 2 * max_shift + 1, (batch_size, 1), device=images.device, generator=generator)
-    columns = torch.randint(0, 2 * max_shift + 1, (batch_size, 1), device=images.device, generator=generator)
+    rows, columns = (torch.randint(0, 2 * max_shift + 1, (batch_size, 1), device=images.device,
+                                   generator=generator) for _ in range(2))
     # The rows and columns of each window, `[batch, 28]` each
     rows = rows + torch.arange(height, device=images.device)
     columns = columns + torch.arange(width, device=images.device)
     # Gather every window at once, `[batch, 1, 28, 28]`
     batch_index = torch.arange(batch_size, device=images.device)[:, None, None]
     return padded[batch_index, 0, rows[:, :, None], columns[:, None, :]].unsqueeze(1)
-
-
-class DeviceBatches:
-    """
-    ## Batches from the device
-
-    MNIST is small, $47$ MB as bytes, so the whole set lives on the device as `uint8` and a batch
-    is cut out of it by indexing: no data loader, no copies from the host at each step. Pixels are
-    turned into floats in $[0, 1]$ per batch. They are *not* normalised to zero mean: the
-    reconstruction loss compares the decoder's sigmoid output, in $[0, 1]$, with the image, so the
-    image has to be in $[0, 1]$ too.
-    """
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
-                 generator: torch.Generator, shuffle: bool, max_shift: int = 0, drop_last: bool = False):
-        """
-        * `images`, `[n, 28, 28]` of `uint8`, and `labels`, `[n]`, already on the device
-        * `generator` draws the order and the shifts
-        * `shuffle` draws a new order at each pass; `max_shift` shifts each image
-        * `drop_last` leaves out a last, smaller batch
-        """
-        self.images, self.labels, self.batch_size = images, labels, batch_size
-        self.generator, self.shuffle, self.max_shift = generator, shuffle, max_shift
-        self.drop_last = drop_last
-
-    def __len__(self):
-        if self.drop_last:
-            return len(self.labels) // self.batch_size
-        return -(-len(self.labels) // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.labels)
-        if self.shuffle:
-            order = torch.randperm(n, device=self.images.device, generator=self.generator)
-        else:
-            order = torch.arange(n, device=self.images.device)
-        for index in order[:len(self) * self.batch_size].split(self.batch_size):
-            # `[batch, 1, 28, 28]` in $[0, 1]$
-            images = self.images[index].unsqueeze(1).float() / 255
-            yield random_shift(images, self.max_shift, self.generator), self.labels[index]
 
 
 # The margin loss with the paper's $m^{+} = 0.9$, $m^{-} = 0.1$, $\lambda = 0.5$
@@ -273,15 +244,8 @@ class Configs(TrainValidConfigs):
     * **`torch.compile`** fuses the many small element-wise operations of the routing into a few
       kernels. The first steps wait for the compiler, about 10 to 20 seconds.
 
-    `schedule=constant batch_size=64 precision=fp32` trains as the original tutorial does.
-
-    ### Training curves
-
-    The loss and accuracy of each epoch of the run the pictures of these notes come from, read
-    from its `log.jsonl` ([how they are drawn](figures.html#training-curves)); the caption gives
-    its number of epochs and its test accuracy.
-
-    ![Training curves](images/training_curves.png)
+    `schedule=constant batch_size=64 precision=fp32` trains as the capsule network tutorial of
+    labml-nn 0.5.1 ([nn.labml.ai](https://nn.labml.ai/capsule_networks/mnist.html)) does.
     """
     # The MNIST folder: the four original files go in `data_path/MNIST/raw/`
     data_path: str = str(mnist.DEFAULT_ROOT)
@@ -303,7 +267,7 @@ class Configs(TrainValidConfigs):
     batch_size: int = 512
     # Adam's learning rate; the peak of the one-cycle schedule
     learning_rate: float = 3e-3
-    # The learning-rate schedule: `one_cycle`, or `constant` as in the original tutorial
+    # The learning-rate schedule: `one_cycle`, or `constant` as in labml-nn 0.5.1
     schedule: torch.optim.lr_scheduler.LRScheduler = 'one_cycle'
     # The fraction of the steps over which the one-cycle schedule warms up
     warmup: float = 0.2
@@ -327,16 +291,20 @@ class Configs(TrainValidConfigs):
 
     def train_batches(self):
         images, labels = self.train_data
-        # A last, smaller batch is left out, a different one each epoch, so that every step has
-        # the same shape: a compiled model would otherwise be compiled again for it.
+        # Shifted as in the paper. A last, smaller batch is left out, a different one each epoch,
+        # so that every step has the same shape: a compiled model would otherwise be compiled
+        # again for it.
         return DeviceBatches(images, labels, self.batch_size, generator=self.generator,
-                             shuffle=True, max_shift=self.max_shift, drop_last=True)
+                             shuffle=True, augment=partial(random_shift, max_shift=self.max_shift),
+                             drop_last=True)
 
     def valid_batches(self):
         images, labels = self.valid_data
-        return DeviceBatches(images, labels, self.batch_size, generator=self.generator, shuffle=False)
+        return DeviceBatches(images, labels, self.batch_size, generator=self.generator,
+                             shuffle=False)
 
-    def losses(self, images: torch.Tensor, labels: torch.Tensor, is_train: bool) -> Dict[str, torch.Tensor]:
+    def losses(self, images: torch.Tensor, labels: torch.Tensor,
+               is_train: bool) -> Dict[str, torch.Tensor]:
         """
         ### The loss
 
@@ -349,7 +317,8 @@ class Configs(TrainValidConfigs):
         a normalised image, the sigmoid could not even reach the target.
         """
         with self.precision.autocast(self.device):
-            digit_capsules, reconstructions, predictions = self.forward(images, labels if is_train else None)
+            digit_capsules, reconstructions, predictions = self.forward(
+                images, labels if is_train else None)
         margin = MARGIN_LOSS(digit_capsules, labels)
         # $\sum_{p=1}^{784} (\hat{x}_p - x_p)^2$ for each image, averaged over the batch
         reconstruction = ((reconstructions.float() - images.flatten(1)) ** 2).sum(dim=-1).mean()
@@ -382,6 +351,10 @@ class Configs(TrainValidConfigs):
     def stateful(self):
         return {'model': self.model, 'optimizer': self.optimizer, 'schedule': self.schedule,
                 'generator': self.generator}
+
+    def save_results(self, run_path: Path):
+        # Every run ends with the first test digits above their reconstructions
+        save_reconstructions(self.model, self.valid_data[0], run_path / 'reconstructions.png')
 
 
 @option(Configs.model)
@@ -503,9 +476,7 @@ def _on_device(c: Configs, train: bool, subset: int):
     """
     The training or test set on the device, the first `subset` images only when `subset > 0`.
     """
-    images, labels = mnist.load(Path(c.data_path), train=train)
-    if subset > 0:
-        images, labels = images[:subset], labels[:subset]
+    images, labels = mnist.load(Path(c.data_path), train=train, subset=subset)
     return images.to(c.device), labels.to(c.device)
 
 
@@ -525,114 +496,12 @@ def _valid_data(c: Configs):
     return _on_device(c, False, c.valid_subset)
 
 
-def save_reconstructions(conf: Configs, path: Path, n: int = 10):
-    """
-    ## Reconstructions
-
-    A PNG of the first `n` test digits (top row) above their reconstructions from the predicted
-    capsule (bottom row), written atomically. [The pictures of the tutorial](figures.html) draw
-    more, with captions; this one needs nothing beyond torchvision, so every run has it.
-    """
-    from torchvision.utils import save_image
-
-    images, _ = conf.valid_data
-    conf.model.eval()
-    with torch.no_grad():
-        inputs = images[:n].unsqueeze(1).float() / 255
-        _, reconstructions, _ = conf.model(inputs)
-    # `[2 * n, 1, 28, 28]`: the digits, then their reconstructions, `n` to a row
-    grid = torch.cat([inputs, reconstructions.view(-1, 1, 28, 28)]).float().cpu()
-    temporary = path.with_name(f'.{path.name}.tmp')
-    save_image(grid, temporary, nrow=n, padding=2, pad_value=0.5, format='png')
-    temporary.replace(path)
-
-
-USAGE = """usage: python -m labml_nn.capsule_networks.mnist [key=value ...]
-       python -m labml_nn.capsule_networks.mnist --resume RUN [key=value ...]
-       python -m labml_nn.capsule_networks.mnist --evaluate RUN
-
-Trains the CapsNet of "Dynamic Routing Between Capsules" on MNIST, tracked with labml in
-logs/capsule_network_mnist/<uuid>/. RUN is a run UUID, a run folder or a checkpoint file.
-  --resume RUN     continue RUN from its last checkpoint, in the same run folder,
-                   with the configs it was started with
-  --evaluate RUN   print the test accuracy of RUN's checkpoint"""
-
-
-def _parse_command_line(arguments: List[str]) -> Tuple[str, Optional[str], Dict[str, Any]]:
-    """
-    The mode (`train`, `resume`, `evaluate` or `help`), the run it names, and the overrides.
-    """
-    if '--help' in arguments or '-h' in arguments:
-        return 'help', None, {}
-    mode, run = 'train', None
-    if arguments and arguments[0] in ('--resume', '--evaluate'):
-        if len(arguments) < 2 or '=' in arguments[1]:
-            raise ConfigError(f'{arguments[0]} needs a run: a run UUID, a run folder or a checkpoint file')
-        mode, run, arguments = arguments[0][2:], arguments[1], arguments[2:]
-    flags = [a for a in arguments if a.startswith('-')]
-    if flags:
-        raise ConfigError(f'Unknown option {flags[0]}. Run with --help for the usage.')
-    if mode != 'train' and arguments:
-        raise ConfigError(f'A run given to --{mode} keeps the configs it was started with; '
-                          f'leave out {" ".join(arguments)}, or start a new run with them.')
-    return mode, run, parse_arguments(Configs, arguments)
-
-
-def _evaluate(run: str):
-    """
-    Load a run's checkpoint and print its test accuracy, computed by the same validation step as
-    during training (same precision, same compiled model). Nothing is recorded.
-    """
-    path = checkpoint.find(run, EXPERIMENT_NAME)
-    state = checkpoint.load(path, torch.device('cpu'))
-    conf = Configs()
-    experiment.evaluate()
-    experiment.configs(conf, state['overrides'])
-    conf.model.load_state_dict(state['state']['model'])
-    with torch.no_grad():
-        metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
-    correct, total = round(metrics['accuracy'] * metrics['samples']), metrics['samples']
-    logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} ({correct:,} of {total:,}), '
-               f'after {state["epoch"]} epochs')
-    return metrics['accuracy']
-
-
-def main(arguments: List[str]):
-    """
-    ## Running it
-
-    Parse the command line first, so a mistake stops the run before any work.
-    """
-    mode, run, overrides = _parse_command_line(arguments)
-    if mode == 'help':
-        print(describe(Configs, USAGE))
-        return None
-    if mode == 'evaluate':
-        return _evaluate(run)
-
-    # A resumed run takes the configs it was started with, and writes to the same run folder.
-    resume_from, uuid = None, None
-    if mode == 'resume':
-        path = checkpoint.find(run, EXPERIMENT_NAME)
-        resume_from = checkpoint.load(path, torch.device('cpu'))
-        overrides = resume_from['overrides']
-        uuid = path.parent.name
-        checkpoint.reopen(path.parent)
-
-    conf = Configs()
-    experiment.create(uuid=uuid, name=EXPERIMENT_NAME, writers={'screen', 'file'})
-    experiment.configs(conf, overrides)
-    # The data is checked and loaded before the run starts: a missing or corrupt file stops it
-    # here, before anything is written.
-    _ = conf.train_data, conf.valid_data
-    run_path = lab.get_experiments_path() / EXPERIMENT_NAME / experiment.get_uuid()
-    train(conf, run_path, overrides, resume_from)
-    save_reconstructions(conf, run_path / 'reconstructions.png')
-    return run_path
-
+# The command line: train, `--resume`, `--evaluate` and `--help`, run by
+# [the runner](../helpers/runner.html) as for every experiment
+EXPERIMENT = Experiment(Configs, name=EXPERIMENT_NAME,
+                        command='python -m labml_nn.capsule_networks.mnist',
+                        about='Trains the CapsNet of "Dynamic Routing Between Capsules" on MNIST.')
+main = EXPERIMENT.main
 
 if __name__ == '__main__':
-    try:
-        main(sys.argv[1:])
-    except (ConfigError, MNISTDataError, checkpoint.CheckpointError) as error:
-        sys.exit(f'error: {error}')
+    EXPERIMENT.run(sys.argv[1:])

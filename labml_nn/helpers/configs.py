@@ -1,7 +1,9 @@
 """
 ---
 title: Configs from the command line
-summary: key=value overrides of labml configs, checked before any work, and a --help that lists them.
+summary: >
+  key=value overrides of labml configs, checked before any work, and a --help that lists
+  them.
 ---
 
 # Configs from the command line
@@ -134,6 +136,7 @@ def describe(configs_class: Type[BaseConfigs], usage: str) -> str:
     """
     lines = [usage, '', 'Configs (set any of them as key=value):']
     for entry in entries(configs_class).values():
-        kind = ' | '.join(entry.options) if entry.options else getattr(entry.annotation, '__name__', '?')
+        kind = (' | '.join(entry.options) if entry.options
+                else getattr(entry.annotation, '__name__', '?'))
         lines.append(f'  {entry.name}={entry.default}    [{kind}]')
     return '\n'.join(lines)

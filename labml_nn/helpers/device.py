@@ -1,7 +1,7 @@
 """
 ---
 title: Choosing the device
-summary: The `device` config of the experiments, `auto` picks the GPU when there is one.
+summary: The device config of the experiments - auto picks the GPU when there is one.
 ---
 
 # Choosing the device

@@ -92,7 +92,8 @@ def _copy_atomically(source: Path, target: Path):
     Copy through a temporary file in the target folder, then rename, so an interrupted copy never
     leaves a partial file under the final name.
     """
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f'.{target.name}.', delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f'.{target.name}.',
+                                     delete=False) as tmp:
         with open(source, 'rb') as f:
             shutil.copyfileobj(f, tmp)
     Path(tmp.name).replace(target)
@@ -141,15 +142,18 @@ def prepare(root: Path = DEFAULT_ROOT) -> Path:
     return raw_folder(root)
 
 
-def load(root: Path = DEFAULT_ROOT, *, train: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+def load(root: Path = DEFAULT_ROOT, *, train: bool,
+         subset: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
     """
-    The training (`train=True`, 60,000 images) or test set (10,000) as two tensors:
-    images `[n, 28, 28]` of `uint8` and labels `[n]` of `int64`.
+    The training (`train=True`, 60,000 images) or test set (10,000), or its first `subset` images
+    when `subset > 0`, as two tensors: images `[n, 28, 28]` of `uint8` and labels `[n]` of `int64`.
     The files are checked first; see `prepare`.
     """
     from torchvision.datasets import MNIST
     prepare(root)
     dataset = MNIST(str(root), train=train, download=False)
+    if subset > 0:
+        return dataset.data[:subset], dataset.targets[:subset]
     return dataset.data, dataset.targets
 
 

@@ -1,14 +1,18 @@
 """
 ---
 title: The training loop
-summary: Epochs of training and validation with labml tracking, a checkpoint after each epoch, and resuming.
+summary: >
+  Epochs of training and validation with labml tracking, a checkpoint after each epoch, and
+  resuming.
 ---
 
 # The training loop
 
 An experiment subclasses [`TrainValidConfigs`](#trainvalidconfigs) and says three things: its
 batches (`train_batches`, `valid_batches`), what one step computes (`step`), and which objects
-carry state (`stateful`). This loop does the rest, the same for every experiment:
+carry state (`stateful`); and, if it wants, what a run leaves in its folder at the end
+(`save_results`, called by [the runner](runner.html)). This loop does the rest, the same for
+every experiment:
 
 * epochs of training then validation, with progress on screen through `labml.monit`;
 * the metrics of each epoch tracked through `labml.tracker`, which writes them to the run's
@@ -76,6 +80,12 @@ class TrainValidConfigs(BaseConfigs):
         """
         raise NotImplementedError
 
+    def save_results(self, run_path: Path):
+        """
+        What a run writes into its folder `run_path` when training ends, beside its checkpoint
+        and log: nothing, unless an experiment says.
+        """
+
 
 @option(TrainValidConfigs.device, 'auto')
 def _auto_device(c: TrainValidConfigs):
@@ -117,7 +127,8 @@ def _synchronize(device: torch.device):
         torch.cuda.synchronize(device)
 
 
-def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool, name: str) -> Dict[str, float]:
+def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool,
+              name: str) -> Dict[str, float]:
     """
     One pass over `batches`. Returns the mean of each metric over the samples, and the pass's
     duration in seconds under `seconds`.

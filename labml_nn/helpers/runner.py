@@ -1,0 +1,157 @@
+"""
+---
+title: Running an experiment
+summary: >
+  The command line every experiment shares - train, resume an interrupted run, evaluate a
+  checkpoint, list the configs.
+---
+
+# Running an experiment
+
+An experiment module describes itself as an [`Experiment`](#experiment): its configs class, the
+name of its folder under `logs/`, and the command that starts it. This module gives every
+experiment the same command line:
+
+* `key=value ...` trains a new run with these [configs](configs.html), tracked with labml in
+  `logs/<name>/<uuid>/`;
+* `--resume RUN` continues an interrupted run from its last [checkpoint](checkpoint.html), in the
+  same run folder, with the configs it was started with;
+* `--evaluate RUN` prints the test accuracy of a run's checkpoint;
+* `--help` lists every config with its default.
+
+`RUN` is a run UUID, a run folder or a checkpoint file. The command line is read in full before
+any work, so a mistake stops the run before anything is written; a mistake of the user (a config,
+the data, a checkpoint) ends with one line that says what to do, never a traceback.
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Type
+
+import torch
+from labml import experiment, lab, logger
+
+from labml_nn.helpers import checkpoint
+from labml_nn.helpers.configs import ConfigError, describe, parse_arguments
+from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.trainer import TrainValidConfigs, run_epoch, train
+
+# The errors that come from what the user gave, each with a message that says what to do
+USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError)
+
+
+@dataclass
+class Experiment:
+    """
+    ## Experiment
+
+    An experiment as its command line sees it.
+    """
+    # The configs class: its step returns an `accuracy`, and it has a `model` to evaluate
+    configs: Type[TrainValidConfigs]
+    # The folder of its runs under `logs/`
+    name: str
+    # The command that starts it, such as `python -m labml_nn.capsule_networks.mnist`
+    command: str
+    # What it does, in a sentence, for `--help`
+    about: str
+
+    def usage(self) -> str:
+        """
+        The usage line of `--help`.
+        """
+        indent = ' ' * len('usage: ')
+        return (f'usage: {self.command} [key=value ...]\n'
+                f'{indent}{self.command} --resume RUN\n'
+                f'{indent}{self.command} --evaluate RUN\n\n'
+                f'{self.about} Each run is tracked with labml in logs/{self.name}/<uuid>/.\n'
+                'RUN is a run UUID, a run folder or a checkpoint file.\n'
+                '  --resume RUN     continue RUN from its last checkpoint, in the same run\n'
+                '                   folder, with the configs it was started with\n'
+                "  --evaluate RUN   print the test accuracy of RUN's checkpoint")
+
+    def parse(self, arguments: List[str]) -> Tuple[str, Optional[str], Dict[str, Any]]:
+        """
+        The mode (`train`, `resume`, `evaluate` or `help`), the run it names, and the overrides.
+        """
+        if '--help' in arguments or '-h' in arguments:
+            return 'help', None, {}
+        mode, run = 'train', None
+        if arguments and arguments[0] in ('--resume', '--evaluate'):
+            if len(arguments) < 2 or '=' in arguments[1]:
+                raise ConfigError(f'{arguments[0]} needs a run: a run UUID, a run folder or a '
+                                  'checkpoint file')
+            mode, run, arguments = arguments[0][2:], arguments[1], arguments[2:]
+        flags = [a for a in arguments if a.startswith('-')]
+        if flags:
+            raise ConfigError(f'Unknown option {flags[0]}. Run with --help for the usage.')
+        if mode != 'train' and arguments:
+            raise ConfigError(f'A run given to --{mode} keeps the configs it was started with; '
+                              f'leave out {" ".join(arguments)}, or start a new run with them.')
+        return mode, run, parse_arguments(self.configs, arguments)
+
+    def evaluate(self, run: str) -> float:
+        """
+        Load a run's checkpoint and print its test accuracy, computed by the same validation step
+        as during training. Nothing is recorded.
+        """
+        path = checkpoint.find(run, self.name)
+        state = checkpoint.load(path, torch.device('cpu'))
+        conf = self.configs()
+        experiment.evaluate()
+        experiment.configs(conf, state['overrides'])
+        conf.model.load_state_dict(state['state']['model'])
+        with torch.no_grad():
+            metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
+        correct, total = round(metrics['accuracy'] * metrics['samples']), metrics['samples']
+        logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} '
+                   f'({correct:,} of {total:,}), after {state["epoch"]} epochs')
+        return metrics['accuracy']
+
+    def train(self, overrides: Dict[str, Any], resume: Optional[str] = None) -> Path:
+        """
+        Train a new run with `overrides`, or continue the run `resume`. Returns the run's folder.
+        """
+        # A resumed run takes the configs it was started with, and writes to the same run folder.
+        resume_from, uuid = None, None
+        if resume is not None:
+            path = checkpoint.find(resume, self.name)
+            resume_from = checkpoint.load(path, torch.device('cpu'))
+            overrides = resume_from['overrides']
+            uuid = path.parent.name
+            checkpoint.reopen(path.parent)
+
+        conf = self.configs()
+        experiment.create(uuid=uuid, name=self.name, writers={'screen', 'file'})
+        experiment.configs(conf, overrides)
+        # The data is checked and loaded (making the batches loads it) before the run starts: a
+        # missing or corrupt file stops it here, before anything is written.
+        conf.train_batches(), conf.valid_batches()
+        run_path = lab.get_experiments_path() / self.name / experiment.get_uuid()
+        train(conf, run_path, overrides, resume_from)
+        conf.save_results(run_path)
+        return run_path
+
+    def main(self, arguments: List[str]):
+        """
+        Run the command line `arguments`. Returns the run's folder after training, the accuracy
+        after `--evaluate`, and nothing after `--help`.
+        """
+        mode, run, overrides = self.parse(arguments)
+        if mode == 'help':
+            print(describe(self.configs, self.usage()))
+            return None
+        if mode == 'evaluate':
+            return self.evaluate(run)
+        return self.train(overrides, run if mode == 'resume' else None)
+
+    def run(self, arguments: List[str]):
+        """
+        `main`, for `if __name__ == '__main__'`: a mistake of the user ends the process with its
+        message.
+        """
+        try:
+            self.main(arguments)
+        except USER_ERRORS as error:
+            sys.exit(f'error: {error}')
