@@ -54,10 +54,12 @@ from tools.assets import ASSET_SUFFIXES, site_files
 from tools.errors import BuildError, BuildFailed, SourceError
 from tools.files import write_if_changed
 from tools.front_matter import take_front_matter
+from tools.images import describe_images, image_sizes
 from tools.katex import katex_version, typeset
 from tools.markdown import ParsedNotes, Reference, parse, render
-from tools.page import SiteConfig, render_page, section_id
-from tools.site import HOME, Page, find_pages, navigation
+from tools.notebook import notebook_files, read_notebook
+from tools.page import SiteConfig, preview_image, render_page, section_id
+from tools.site import HOME, Page, find_pages, navigation, reading_order, unlinked_pages
 from tools.sitemap import commit_dates, sitemap
 from tools.split import read_source, split
 
@@ -101,7 +103,7 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
 
     pages = _read_pages(project, roots)
     home = next(page for page in pages if page.output == HOME)
-    config = SiteConfig(home.title, site_url, source_url)
+    config = SiteConfig(home.title, site_url, source_url, preview_image(home))
     navigations = navigation(pages)
 
     manifest = _load_manifest(cache)
@@ -110,6 +112,10 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
 
     parsed = _parse_notes(stale)
     assets = _check_references(project, pages, stale, parsed)
+    image_errors = [error for page in stale for error in describe_images(
+        project, page.source, page.output, parsed[page.output], assets[page.output])]
+    if image_errors:
+        raise BuildFailed(image_errors)
     formulas = [f for page in stale for section in parsed[page.output] for notes in section for f in notes.formulas]
     math, errors = typeset(formulas, cache)
     if errors:
@@ -132,6 +138,9 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
         for target, source in entry['assets'].items():
             written[PurePosixPath(target)] = (project / source).read_bytes()
     written.update(site_files())
+    for page in pages:
+        if page.source.suffix == '.ipynb':
+            written.update(notebook_files(page.output, read_notebook(page.source, page.text)))
     dates, undated = commit_dates(project, [page.source for page in pages])
     if undated:
         report.notes.append('sitemap.xml has no lastmod for sources with uncommitted changes: ' +
@@ -145,6 +154,10 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     report.removed = _remove_others(out, expected)
     _save_manifest(cache, manifest)
     report.pages = len(pages)
+    for index, left in unlinked_pages(pages):
+        names = ', '.join(page.source.name for page in left)
+        report.notes.append(f'{index.source} does not link to {names}, so they follow the pages '
+                            'it links to, by name')
     report.seconds = time.perf_counter() - start
     return report
 
@@ -186,8 +199,11 @@ def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig
     versions = [(library, metadata.version(library)) for library in LIBRARIES] + [('katex', katex_version())]
     files = sorted(str(path.relative_to(project)) for root in roots for path in (project / root).rglob('*')
                    if path.is_file() and '__pycache__' not in path.parts)
-    site = [(str(page.output), str(page.source), page.title, page.summary) for page in pages]
-    shared = _digest(json.dumps([generator, versions, files, site, config.__dict__]).encode())
+    site = [(str(page.output), str(page.source), page.title, page.summary)
+            for page in reading_order(pages)]
+    images = image_sizes(project, roots)
+    shared = _digest(json.dumps([generator, versions, files, site, config.__dict__, images])
+                     .encode())
     return {page.output: _digest((shared + page.text).encode()) for page in pages}
 
 

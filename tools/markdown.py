@@ -44,6 +44,7 @@ from mdit_py_plugins.dollarmath.index import math_block_dollar
 
 from tools.errors import SourceError
 from tools.highlight import highlight_block, highlight_inline
+from tools.images import picture
 from tools.split import Notes
 
 
@@ -256,14 +257,15 @@ def _image(self, tokens, index, options, env):
     ## Images
 
     An image is a link to itself, so that a click opens it at full size; unless it is already
-    inside a link, which would make links inside links.
+    inside a link, which would make links inside links. Its size and dark variant are those
+    [found by the build](images.html).
     """
     token = tokens[index]
     src = escapeHtml(token.attrGet('src'))
     alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
     title = token.attrGet('title')
     title = f' title="{escapeHtml(title)}"' if title else ''
-    img = f'<img src="{src}" alt="{alt}"{title} loading="lazy">'
+    img = picture(src, alt, title, env.get('images', {}).get(token.attrGet('src')))
     opened = sum(+1 if t.type == 'link_open' else -1 if t.type == 'link_close' else 0 for t in tokens[:index])
     return img if opened else f'<a class="image" href="{src}">{img}</a>'
 

@@ -1,7 +1,8 @@
 """
 ---
 title: Serving the site while writing
-summary: make serve builds the site, serves it on localhost, and rebuilds it whenever a source or the generator changes.
+summary: make serve builds the site, serves it on localhost, and rebuilds it whenever a source or
+  the generator changes.
 ---
 
 # Serving the site while writing
@@ -50,7 +51,8 @@ def rebuild(project: Path, options) -> None:
     except (BuildFailed, BuildError, SourceError) as error:
         print(error, file=sys.stderr, flush=True)
         return
-    print(f'built: {len(report.rendered)} of {report.pages} pages rendered in {report.seconds:.2f} s', flush=True)
+    print(f'built: {len(report.rendered)} of {report.pages} pages rendered in '
+          f'{report.seconds:.2f} s', flush=True)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -63,7 +65,8 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 def main(arguments: List[str] = None):
-    parser = argparse.ArgumentParser(prog='python -m tools.serve', description='Serves the site and rebuilds it.')
+    parser = argparse.ArgumentParser(prog='python -m tools.serve',
+                                     description='Serves the site and rebuilds it.')
     parser.add_argument('roots', nargs='+', help='source folders; the first is the top of the site')
     parser.add_argument('--out', default='docs')
     parser.add_argument('--cache', default='.build')
@@ -76,7 +79,8 @@ def main(arguments: List[str] = None):
 
     rebuild(project, options)
     Path(options.out).mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer(('127.0.0.1', options.port), partial(QuietHandler, directory=options.out))
+    handler = partial(QuietHandler, directory=options.out)
+    server = ThreadingHTTPServer(('127.0.0.1', options.port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f'serving {options.out}/ on http://127.0.0.1:{options.port}/ (Ctrl-C stops)', flush=True)
     seen = snapshot(watched)

@@ -8,27 +8,49 @@ summary: Which source files become which pages, and how the pages of a tutorial 
 
 The site mirrors the source folders:
 
-* every `.py` and `.md` file is a page, except tests (files `test_*.py` and folders `tests/`),
-  hidden folders and `__pycache__`; and except files with nothing to show, such as an empty
-  `__init__.py`;
-* `x.py` becomes `x.html`, `__init__.py` becomes `index.html` and `readme.md` becomes
-  `readme.html`;
+* every `.py`, `.md` and `.ipynb` file is a page, except tests (files `test_*.py` and folders
+  `tests/`), hidden folders and `__pycache__`; and except files with nothing to show, such as
+  an empty `__init__.py`;
+* `x.py` becomes `x.html`, `__init__.py` becomes `index.html`, `readme.md` becomes
+  `readme.html` and the notebook `x.ipynb` becomes `x.html` ([notebooks](notebook.html));
 * the first source folder (`labml_nn`) is the top of the site, and its `__init__.py` is the home
   page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`.
 
-A folder is a tutorial: its pages follow one another (the folder's index first, then by name),
-and *up* leads to the index of the folder above. The breadcrumb names the folders from the top.
+A folder is a tutorial: its pages follow one another, and *up* leads to the index of the folder
+above. The breadcrumb names the folders from the top.
+
+## One reading order
+
+The order in which a reader should walk the pages is declared once, by the folder's index: the
+order of the links in its docstring is the order of the pages they lead to. The
+previous and next links, the list of pages on the home page and the sitemap all follow it.
+Alphabetical order is no order: `figures.py` would come before the `mnist.py` that trains the
+model it draws.
+
+* A folder's index comes first, then the pages its docstring links to, in the order of the
+  first link to each; a link counts wherever it leads in the folder: to a page (`mnist.html`),
+  a source (`mnist.py`), or a name without an extension (`mnist`).
+* The pages it does not link to follow, by name; the build names them in a note, since a page
+  left out of the index is most likely one forgotten there.
+* Folders follow the same rule one level up: the index of the folder above orders its
+  subfolders by its first link into each, and the others follow by name.
 """
 
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
 
 from tools.errors import BuildError, SourceError
 from tools.split import Section
 
 HOME = PurePosixPath('index.html')
+
+# The kinds of source that are pages.
+SOURCE_SUFFIXES = ('.py', '.md', '.ipynb')
 
 
 @dataclass
@@ -78,21 +100,21 @@ def find_pages(project: Path, roots: List[str]) -> List[Page]:
             output = top / relative.parent.as_posix() / _page_name(relative.name)
             source = PurePosixPath(path.relative_to(project).as_posix())
             if output in pages:
-                raise SourceError(source, None, f'makes the page {output}, as {pages[output].source} does; '
-                                                'rename one of them')
+                raise SourceError(source, None, f'makes the page {output}, as '
+                                                f'{pages[output].source} does; rename one of them')
             pages[output] = Page(source, output, PurePosixPath(Path(root).as_posix()))
     return [pages[output] for output in sorted(pages)]
 
 
 def _is_source(relative: Path) -> bool:
     """
-    Whether a file under a source folder is a page: Python or Markdown, and not a test, nor in a
-    hidden folder or a cache.
+    Whether a file under a source folder is a page: Python, Markdown or a notebook, and not a
+    test, nor in a hidden folder (`.ipynb_checkpoints`, say) or a cache.
     """
     folders = relative.parts[:-1]
     if any(part.startswith('.') or part in ('__pycache__', 'tests') for part in folders):
         return False
-    return relative.suffix in ('.py', '.md') and not relative.name.startswith('test_')
+    return relative.suffix in SOURCE_SUFFIXES and not relative.name.startswith('test_')
 
 
 def _page_name(name: str) -> str:
@@ -121,18 +143,28 @@ def href(origin: PurePosixPath, target: PurePosixPath) -> str:
 
 
 @dataclass
-class Navigation:
+class Crumb:
     """
     ## Navigation
 
+    One item of the breadcrumb: its label, the page it links to (`None` for a folder without
+    an index) and whether it is the page being read, which does not link to itself.
+    """
+    label: str
+    target: Optional[PurePosixPath]
+    current: bool = False
+
+
+@dataclass
+class Navigation:
+    """
     Where a page leads: the previous and next pages of its tutorial, the page above it, and the
-    breadcrumb, a list of labels, each with the page it links to (`None` for the page itself, and
-    for a folder without an index).
+    breadcrumb.
     """
     previous: Optional[Page]
     next: Optional[Page]
     up: Optional[Page]
-    breadcrumb: List[Tuple[str, Optional[PurePosixPath]]]
+    breadcrumb: List[Crumb]
 
 
 def navigation(pages: List[Page]) -> Dict[PurePosixPath, Navigation]:
@@ -140,27 +172,124 @@ def navigation(pages: List[Page]) -> Dict[PurePosixPath, Navigation]:
     The navigation of every page, by its output path.
     """
     by_output = {page.output: page for page in pages}
-    tutorials = tutorial_order(pages)
     result = {}
-    for folder, members in tutorials.items():
+    for members in tutorial_order(pages).values():
         for position, page in enumerate(members):
             previous = members[position - 1] if position > 0 else None
             following = members[position + 1] if position + 1 < len(members) else None
-            result[page.output] = Navigation(previous, following, _up(page, by_output), _breadcrumb(page, by_output))
+            result[page.output] = Navigation(previous, following, _up(page, by_output),
+                                             _breadcrumb(page, by_output))
     return result
+
+
+def reading_order(pages: List[Page]) -> List[Page]:
+    """
+    ## The order of the whole site
+
+    Every page, folder after folder in reading order, each folder's pages in its own.
+    """
+    return [page for members in tutorial_order(pages).values() for page in members]
 
 
 def tutorial_order(pages: List[Page]) -> Dict[PurePosixPath, List[Page]]:
     """
-    The pages of each folder in reading order: the index first, then by name.
+    The pages of each folder in reading order, by folder, the folders in reading order too:
+    a folder, then each of its subfolders with theirs, as a table of contents lists them.
     """
     folders: Dict[PurePosixPath, List[Page]] = {}
     for page in pages:
         folders.setdefault(page.folder, []).append(page)
-    return {folder: sorted(members, key=lambda page: (not page.is_index, page.output.name))
-            for folder, members in sorted(folders.items())}
+    linked = {folder: _linked_from_index(members, {page.output for page in pages})
+              for folder, members in folders.items()}
+    # Every folder of the site, with those above it that hold no page.
+    tree = {ancestor for folder in folders for ancestor in [folder, *folder.parents]}
+
+    def walk(folder: PurePosixPath) -> List[PurePosixPath]:
+        children = [child for child in tree if child.parent == folder and child != folder]
+        # A subfolder's place is that of the first link of the index into it.
+        places = {}
+        for position, target in enumerate(linked.get(folder, [])):
+            inside = target.relative_to(folder).parts if target.is_relative_to(folder) else ()
+            if len(inside) > 1:
+                places.setdefault(folder / inside[0], position)
+        children.sort(key=lambda child: (places.get(child, len(places) + 1), child.name))
+        return [folder] + [below for child in children for below in walk(child)]
+
+    return {folder: _in_reading_order(folders[folder], linked[folder])
+            for folder in walk(PurePosixPath('.')) if folder in folders}
 
 
+def _in_reading_order(members: List[Page], linked: List[PurePosixPath]) -> List[Page]:
+    """
+    The pages of one folder: the index, the pages its docstring links to in the order of the
+    links, then the others by name.
+    """
+    places = {target: position for position, target in enumerate(linked)}
+    return sorted(members, key=lambda page: (not page.is_index,
+                                             places.get(page.output, len(places)),
+                                             page.output.name))
+
+
+def unlinked_pages(pages: List[Page]) -> List[Tuple[Page, List[Page]]]:
+    """
+    The pages of each folder that its index leaves out, for an index that links to some of
+    them: each index, with the pages that follow by name.
+    """
+    outputs = {page.output for page in pages}
+    result = []
+    for members in tutorial_order(pages).values():
+        linked = _linked_from_index(members, outputs)
+        index = members[0]
+        if index.is_index and any(target.parent == index.folder for target in linked):
+            forgotten = [page for page in members[1:] if page.output not in linked]
+            if forgotten:
+                result.append((index, forgotten))
+    return result
+
+
+# CommonMark, without the math and the checks of the notes' own parser: enough to find the links
+# and images of some notes.
+COMMONMARK = MarkdownIt('commonmark')
+
+
+def _linked_from_index(members: List[Page], outputs) -> List[PurePosixPath]:
+    """
+    The pages that the docstring of a folder's index links to, in the order of their first link;
+    none for a folder without an index.
+    """
+    index = next((page for page in members if page.is_index), None)
+    if index is None or not index.sections:
+        return []
+    docstring = ''.join(notes.text for notes in index.sections[0].notes if notes.kind == 'module')
+    targets = []
+    for token in COMMONMARK.parse(docstring):
+        for child in token.children or []:
+            if child.type != 'link_open':
+                continue
+            target = _link_target(index, child.attrGet('href'), outputs)
+            if target is not None and target != index.output and target not in targets:
+                targets.append(target)
+    return targets
+
+
+def _link_target(index: Page, href: str, outputs) -> Optional[PurePosixPath]:
+    """
+    The page (one of `outputs`) a link of an index leads to, however it is written:
+    `mnist.html`, `mnist.py`, `mnist`, `helpers/` or `helpers/index.html`; `None` for an
+    anchor, a file or another site.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = posixpath.normpath(posixpath.join(str(index.folder), unquote(parts.path)))
+    if path.startswith('..') or path.startswith('/'):
+        return None
+    target = PurePosixPath(path)
+    # As written; a folder, for its index; or a source or bare name, for its page.
+    candidates = [target, target / 'index.html']
+    if target.suffix in ('', *SOURCE_SUFFIXES):
+        candidates.append(target.parent / _page_name(target.name))
+    return next((candidate for candidate in candidates if candidate in outputs), None)
 def _up(page: Page, by_output: Dict[PurePosixPath, Page]) -> Optional[Page]:
     """
     The index of the nearest folder above the page (for an index, above its own folder); the
@@ -174,19 +303,18 @@ def _up(page: Page, by_output: Dict[PurePosixPath, Page]) -> Optional[Page]:
     return by_output[folder / 'index.html']
 
 
-def _breadcrumb(page: Page, by_output: Dict[PurePosixPath, Page]) -> List[Tuple[str, Optional[PurePosixPath]]]:
+def _breadcrumb(page: Page, by_output: Dict[PurePosixPath, Page]) -> List[Crumb]:
     """
-    Home, then each folder from the top, then the page's own file name.
+    Home, then each folder from the top, then the page's own file name. The last is the page
+    itself: the only one marked as the current page.
     """
-    crumbs: List[Tuple[str, Optional[PurePosixPath]]] = [('Home', HOME)]
+    crumbs = [Crumb('Home', HOME)]
     folder = PurePosixPath('.')
     for part in page.folder.parts:
         folder = folder / part
         index = folder / 'index.html'
-        crumbs.append((part, index if index in by_output else None))
+        crumbs.append(Crumb(part, index if index in by_output else None))
     if not page.is_index:
-        crumbs.append((page.source.name, page.output))
-    # The last crumb is the page itself, which does not link to itself.
-    label, _ = crumbs[-1]
-    crumbs[-1] = (label, None)
+        crumbs.append(Crumb(page.source.name, page.output))
+    crumbs[-1] = Crumb(crumbs[-1].label, None, current=True)
     return crumbs

@@ -86,10 +86,14 @@ def read_source(path: Path, name: Path = None) -> str:
 
 def split(path: Path, text: str) -> List[Section]:
     """
-    The sections of a source, by its kind: Python, or Markdown.
+    The sections of a source, by its kind: Python, Markdown, or a [notebook](notebook.html).
     """
     if Path(path).suffix == '.md':
         return [Section([Notes(text, 1, 'module')])] if text.strip() else []
+    if Path(path).suffix == '.ipynb':
+        # Imported here: the notebook's reader builds on this module's sections.
+        from tools.notebook import split_notebook
+        return split_notebook(path, text)
     return split_python(path, text)
 
 
