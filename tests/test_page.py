@@ -73,10 +73,12 @@ def test_a_page_with_an_image_is_previewed_with_its_first_image(site):
 
 def test_a_page_without_an_image_is_previewed_with_the_first_image_of_the_home_page(project):
     home = project / 'home/__init__.py'
-    home.write_text(home.read_text().replace('\n"""', '\n![A diagram](tutorial/images/diagram.png)\n"""'))
+    picture = '\n![A diagram](tutorial/images/diagram.png)\n"""'
+    home.write_text(home.read_text().replace('\n"""', picture))
     build_site(project, **SETTINGS)
     image = 'https://example.org/capsules/tutorial/images/diagram.png'
-    assert f'<meta property="og:image" content="{image}">' in page(project / 'site', 'tutorial/readme.html')
+    readme = page(project / 'site', 'tutorial/readme.html')
+    assert f'<meta property="og:image" content="{image}">' in readme
 
 
 def test_a_site_without_images_has_no_preview_image(project):
@@ -87,7 +89,8 @@ def test_a_site_without_images_has_no_preview_image(project):
 
 
 def test_summaries_show_their_code_on_the_home_page_and_no_backticks_in_the_head(site):
-    summary = 'A page with a wide figure and its <code>.dark</code> variant, a small figure, and contents.'
+    summary = ('A page with a wide figure and its <code>.dark</code> variant, a small figure, and '
+               'contents.')
     assert f'<a href="pages/pictures.html">Pictures</a>: {summary}</li>' in page(site, 'index.html')
     head = page(site, 'pages/pictures.html').split('</head>')[0]
     assert '`' not in head and '<code>' not in head
@@ -155,7 +158,8 @@ def test_the_pages_follow_the_order_of_the_links_of_their_index_then_their_names
 def test_the_home_page_and_the_sitemap_follow_the_reading_order(site):
     listed = re.findall(r'<li><a href="pages/([^"]+)">', page(site, 'index.html'))
     assert listed == ['pictures.html', 'notebook.html', 'appendix.html']
-    mapped = re.findall(r'<loc>https://example.org/capsules/([^<]*)</loc>', page(site, 'sitemap.xml'))
+    mapped = re.findall(r'<loc>https://example.org/capsules/([^<]*)</loc>',
+                        page(site, 'sitemap.xml'))
     assert mapped == ['', 'tutorial/', 'tutorial/readme.html', 'pages/', 'pages/pictures.html',
                       'pages/notebook.html', 'pages/appendix.html']
 
@@ -173,7 +177,8 @@ def test_only_the_page_itself_is_the_current_item_of_the_breadcrumb(project):
     build_site(project)
     html = page(project / 'site', 'loose/page.html')
     assert html.count('aria-current') == 1
-    assert '<li><span>loose</span></li>' in html and '<li><span aria-current="page">page.py</span></li>' in html
+    assert '<li><span>loose</span></li>' in html
+    assert '<li><span aria-current="page">page.py</span></li>' in html
 
 
 def test_the_home_page_lists_every_page(site):
