@@ -48,7 +48,7 @@ VIEWS = {'light': dict(viewport={'width': 1440, 'height': 900}, color_scheme='li
 LINE_LENGTH = 100
 
 FIXTURE_PAGES = ['index.html', 'tutorial/index.html', 'pages/pictures.html',
-                 'pages/notebook.html']
+                 'pages/notebook.html', 'pages/about.html']
 PROJECT_PAGES = ['index.html', 'capsule_networks/index.html', 'capsule_networks/mnist.html',
                  'capsule_networks/figures.html', 'capsule_networks/notebook.html',
                  'tools/index.html', 'tools/build.html']

@@ -150,18 +150,19 @@ def next_pages(site, start: str):
 
 
 def test_the_pages_follow_the_order_of_the_links_of_their_index_then_their_names(site):
-    # The index links to pictures, then the notebook; the appendix, not linked, comes last.
+    # The index links to the pictures, the notebook, and about; the appendix, not linked, is last.
     assert next_pages(site, 'pages/index.html') == [
-        'pages/index.html', 'pages/pictures.html', 'pages/notebook.html', 'pages/appendix.html']
+        'pages/index.html', 'pages/pictures.html', 'pages/notebook.html', 'pages/about.html',
+        'pages/appendix.html']
 
 
 def test_the_home_page_and_the_sitemap_follow_the_reading_order(site):
     listed = re.findall(r'<li><a href="pages/([^"]+)">', page(site, 'index.html'))
-    assert listed == ['pictures.html', 'notebook.html', 'appendix.html']
+    assert listed == ['pictures.html', 'notebook.html', 'about.html', 'appendix.html']
     mapped = re.findall(r'<loc>https://example.org/capsules/([^<]*)</loc>',
                         page(site, 'sitemap.xml'))
     assert mapped == ['', 'tutorial/', 'tutorial/readme.html', 'pages/', 'pages/pictures.html',
-                      'pages/notebook.html', 'pages/appendix.html']
+                      'pages/notebook.html', 'pages/about.html', 'pages/appendix.html']
 
 
 def test_a_page_the_index_does_not_link_to_is_named_in_a_note(project):
