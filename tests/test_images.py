@@ -79,9 +79,11 @@ def test_a_dark_variant_of_another_size_stops_the_build_at_the_image(project):
     add_pages(project)
     dark = encoded(899, 300, 'PNG')
     message = failure(project, 'home/pages/images/wide.dark.png', dark)
-    assert message == ('home/pages/pictures.py:11: the image images/wide.png: '
-                       'home/pages/images/wide.png is 900x300 pixels, and its dark variant '
-                       'home/pages/images/wide.dark.png is not: draw both at one size')
+    problem = ('the image images/wide.png: home/pages/images/wide.png is 900x300 pixels, and its '
+               'dark variant home/pages/images/wide.dark.png is not: draw both at one size')
+    # Both pages that show it.
+    assert message.splitlines() == [f'home/pages/about.md:11: {problem}',
+                                    f'home/pages/pictures.py:11: {problem}']
 
 
 def test_an_image_that_is_no_image_stops_the_build_at_its_line(project):

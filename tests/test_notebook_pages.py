@@ -38,7 +38,7 @@ def test_markdown_cells_are_the_notes_and_code_cells_the_code_beside_them(notebo
 
 def test_each_cell_is_followed_by_its_outputs(notebook):
     code = code_column(notebook)
-    order = [code.index(text) for text in ('data-line="3"', 'class="output text">done',
+    order = [code.index(text) for text in ('data-line="3"', 'class="output stdout">done',
                                           'data-line="4"', 'data-line="5"', 'notebook-outputs',
                                           '>42</pre>', 'data-line="6"', 'a &lt; b',
                                           'data-line="7"', 'ZeroDivisionError')]
@@ -47,7 +47,7 @@ def test_each_cell_is_followed_by_its_outputs(notebook):
 
 def test_printed_text_shows_what_a_terminal_would_leave(notebook):
     # Three steps each redrawn over the last, then `done` in green: one line, `done`.
-    assert '<pre class="output text">done</pre>' in notebook
+    assert '<pre class="output stdout">done</pre>' in notebook
     assert '<pre class="output stderr">a warning on stderr</pre>' in notebook
     assert '\x1b' not in notebook and '\r' not in notebook
 
@@ -98,3 +98,16 @@ def test_a_mistake_in_a_markdown_cell_is_reported_at_its_line_of_the_notebook(pr
     message = failure(project, 'home/pages/notebook.ipynb', text)
     assert message.startswith(f'home/pages/notebook.ipynb:{line}: a `$` here neither opens nor '
                               'closes a formula')
+
+
+def test_a_picture_of_an_output_that_is_no_picture_stops_the_build_at_its_cell(project):
+    add_pages(project)
+    path = project / 'home/pages/notebook.ipynb'
+    cells = json.loads(path.read_text())
+    cells['cells'][3]['outputs'][0]['data']['image/png'] = 'bm90IGEgcGljdHVyZQ==\n'
+    text = json.dumps(cells, indent=1, sort_keys=True) + '\n'
+    line = text.split('\n').index('    "plot()\\n",') + 1
+    message = failure(project, 'home/pages/notebook.ipynb', text)
+    assert message == (f'home/pages/notebook.ipynb:{line}: picture 1 of the outputs of cell 4 is '
+                       "not a PNG, GIF, JPEG or SVG image (it starts with b'not a pi'); run the "
+                       'cell again')

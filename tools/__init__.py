@@ -1,7 +1,8 @@
 """
 ---
 title: The site generator
-summary: The generator of this site, annotated in the same style as the tutorial, and rendered by itself.
+summary: The generator of this site, annotated in the same style as the tutorial, and rendered
+  by itself.
 ---
 
 # The site generator

@@ -87,12 +87,14 @@ def image_size(data: bytes) -> Tuple[int, int]:
     if data.startswith(b'\x89PNG\r\n\x1a\n') and data[12:16] == b'IHDR':
         # The first chunk, IHDR, starts with the width and the height, 4 bytes each.
         return struct.unpack('>II', data[16:24])
+    # A GIF's size follows its signature, in 2 bytes each, the other way round.
     if data[:6] in (b'GIF87a', b'GIF89a'):
         return struct.unpack('<HH', data[6:10])
     if data.startswith(b'\xff\xd8'):
         return _jpeg_size(data)
     if data.lstrip().startswith((b'<?xml', b'<svg', b'<!--', b'<!DOCTYPE svg')):
         return _svg_size(data)
+    # What a clone without Git LFS holds in place of a large file.
     if data.startswith(b'version https://git-lfs'):
         raise ValueError('is a Git LFS pointer, not the image: run `git lfs pull`')
     raise ValueError(f'is not a PNG, GIF, JPEG or SVG image (it starts with {data[:8]!r})')
@@ -103,6 +105,7 @@ def _jpeg_size(data: bytes) -> Tuple[int, int]:
     A JPEG is a series of segments, each a marker `FF xx` and a 2-byte length; the size is in
     the first *start of frame* segment (markers C0 to CF, except C4, C8 and CC).
     """
+    # After the `FF D8` that opens the file, segment after segment.
     position = 2
     while position + 9 <= len(data) and data[position] == 0xFF:
         marker = data[position + 1]
@@ -123,6 +126,7 @@ def _svg_size(data: bytes) -> Tuple[int, int]:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
         raise ValueError(f'is not valid SVG: {error}') from None
+    # `width="460.8pt"`, say; a relative width (`100%`) leaves the size to the view box.
     lengths = [_svg_length(root.get(name, '')) for name in ('width', 'height')]
     if None not in lengths:
         return lengths[0], lengths[1]
@@ -165,33 +169,47 @@ def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
     images: Dict[str, Image] = {}
     errors = []
     for notes in (notes for section in sections for notes in section):
+        # One table for the page, where the renderer looks each image up by its address.
         notes.env['images'] = images
         for reference in notes.references:
+            # Images of other sites are not read; an image shown twice is read once.
             address = urlsplit(reference.target)
             if not reference.image or address.scheme or address.netloc or \
                     reference.target in images:
                 continue
+            # The file, beside the source as the image is beside the page.
             path = unquote(address.path)
             in_project = PurePosixPath(posixpath.normpath(source.parent / path))
             if in_project.suffix.lower() not in SIZED_SUFFIXES:
                 continue
-            dark = in_project.with_name(dark_variant(in_project.name))
             try:
-                image = Image(*_size(project, in_project))
-                if (project / dark).is_file():
-                    if _size(project, dark) != (image.width, image.height):
-                        raise ValueError(f'{in_project} is {image.width}x{image.height} pixels, '
-                                         f'and its dark variant {dark} is not: draw both at one '
-                                         'size')
-                    image.dark = dark_variant(reference.target)
-                    in_site = posixpath.normpath(output.parent / path)
-                    assets[PurePosixPath(dark_variant(in_site))] = dark
+                image = _read(project, in_project, reference.target)
             except ValueError as problem:
                 errors.append(SourceError(source, reference.line,
                                           f'the image {reference.target}: {problem}'))
                 continue
             images[reference.target] = image
+            # The dark variant goes into the site beside the image.
+            if image.dark is not None:
+                in_site = PurePosixPath(posixpath.normpath(output.parent / path))
+                assets[in_site.with_name(dark_variant(in_site.name))] = \
+                    in_project.with_name(dark_variant(in_project.name))
     return errors
+
+
+def _read(project: Path, image: PurePosixPath, address: str) -> Image:
+    """
+    An image of the project, with its dark variant if there is one; a `ValueError` when either
+    is no image, or when they differ in size.
+    """
+    width, height = _size(project, image)
+    dark = image.with_name(dark_variant(image.name))
+    if not (project / dark).is_file():
+        return Image(width, height)
+    if _size(project, dark) != (width, height):
+        raise ValueError(f'{image} is {width}x{height} pixels, and its dark variant {dark} is not: '
+                         'draw both at one size')
+    return Image(width, height, dark_variant(address))
 
 
 def _size(project: Path, image: PurePosixPath) -> Tuple[int, int]:
@@ -214,6 +232,7 @@ def picture(src: str, alt: str, title: str, image: Optional[Image]) -> str:
     """
     if image is None:
         return f'<img src="{src}" alt="{alt}"{title} loading="lazy">'
+    # The size keeps the picture's room while it loads; a wide one takes the page's width.
     size = f' width="{image.width}" height="{image.height}"'
     wide = ' class="wide"' if image.wide else ''
     img = f'<img src="{src}" alt="{alt}"{title}{size}{wide} loading="lazy">'
@@ -231,6 +250,8 @@ def image_sizes(project: Path, roots: List[str]) -> List[Tuple[str, Optional[Tup
     depend on: a figure drawn again at another size changes their `width` and `height`.
     """
     sizes = []
+    # The size, or `None` for a file that is no image (which stops the build of a page that
+    # shows it).
     for root in roots:
         for path in sorted((project / root).rglob('*')):
             if path.suffix.lower() in SIZED_SUFFIXES and path.is_file():

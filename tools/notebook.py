@@ -32,6 +32,7 @@ mistake in the Markdown of a cell, at the cell's line in the `.ipynb` file.
 """
 
 import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass, field
@@ -58,14 +59,15 @@ OBJECT_REPR = re.compile(r'<[\w.]+ object( at 0x[0-9a-f]+)?>')
 @dataclass
 class Output:
     """
-    One output of a code cell: text (`kind` is `text`, `stderr` or `error`), or a picture,
-    with its file's name beside the page, its bytes and its size.
+    One output of a code cell: text (`kind` is `stdout` or `stderr` for printed text, `text`
+    for a result, `error`), or a `picture`, with its file's name beside the page, its bytes and
+    its size.
     """
     kind: str
     text: str = ''
     file: Optional[str] = None
     data: bytes = b''
-    size: Optional[Tuple[int, int]] = None
+    size: Tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -87,19 +89,23 @@ def read_notebook(path: PurePosixPath, text: str) -> Notebook:
     """
     cells = _cells(path, text)
     lines = _source_lines(text, len(cells))
+    # Code before the first Markdown cell has a section without notes.
     sections = [Section()]
     script: List[str] = []
     outputs: Dict[int, List[Output]] = {}
     for number, (cell, line) in enumerate(zip(cells, lines), start=1):
         source = _text(cell.get('source', ''))
+        # A Markdown cell opens a section; the first cell is the notebook's docstring, where
+        # front matter may be, as in a Python file.
         if cell['cell_type'] == 'markdown':
             kind = 'module' if number == 1 else 'comment'
             sections.append(Section([Notes(source, line, kind)]))
+        # A code cell's lines go on the script, and into the current section.
         elif cell['cell_type'] == 'code' and source.strip():
             start = len(script) + 1
             script.extend(source.rstrip().split('\n'))
             sections[-1].code.extend(range(start, len(script) + 1))
-            outputs[len(script)] = _outputs(path, number, cell.get('outputs', []))
+            outputs[len(script)] = _outputs(path, number, line, cell.get('outputs', []))
     sections = [section for section in sections if section.notes or section.code]
     return Notebook(sections, '\n'.join(script) + '\n' if script else '', outputs)
 
@@ -153,35 +159,41 @@ def _text(value) -> str:
     return ''.join(value) if isinstance(value, list) else str(value)
 
 
-def _outputs(path: PurePosixPath, cell: int, outputs: List[dict]) -> List[Output]:
+def _outputs(path: PurePosixPath, cell: int, line: int, outputs: List[dict]) -> List[Output]:
     """
     ## Outputs
 
-    The outputs of a cell, as they are shown. Consecutive printed text of one stream is one
-    output, as Jupyter shows it, since a progress bar may redraw a line across them.
+    The outputs of cell number `cell`, at `line`, as they are shown.
     """
     shown: List[Output] = []
     pictures = 0
     for output in outputs:
         kind = output.get('output_type')
+        # Consecutive text of one stream is one output, as Jupyter shows it: a progress bar
+        # may redraw its line across them.
         if kind == 'stream':
-            stream = 'stderr' if output.get('name') == 'stderr' else 'text'
+            stream = 'stderr' if output.get('name') == 'stderr' else 'stdout'
             text = _text(output.get('text', ''))
-            if shown and shown[-1].kind == stream and shown[-1].file is None:
+            if shown and shown[-1].kind == stream:
                 shown[-1].text += text
             else:
                 shown.append(Output(stream, text))
         elif kind == 'error':
             shown.append(Output('error', '\n'.join(output.get('traceback', []))
                                 or f'{output.get("ename")}: {output.get("evalue")}'))
+        # A result or a display: its picture if it has one, else its text.
         elif kind in ('execute_result', 'display_data'):
             data = output.get('data', {})
             picture = next((mime for mime in PICTURE_TYPES if mime in data), None)
-            if picture is not None:
-                pictures += 1
-                shown.append(_picture(path, cell, pictures, picture, _text(data[picture])))
-            else:
+            if picture is None:
                 shown.append(Output('text', _plain(data)))
+                continue
+            pictures += 1
+            try:
+                shown.append(_picture(path, cell, pictures, picture, _text(data[picture])))
+            except ValueError as problem:
+                raise SourceError(path, line, f'picture {pictures} of the outputs of cell {cell} '
+                                              f'{problem}; run the cell again') from None
     for output in shown:
         output.text = _terminal(output.text)
     return [output for output in shown if output.file or output.text.strip()]
@@ -189,16 +201,15 @@ def _outputs(path: PurePosixPath, cell: int, outputs: List[dict]) -> List[Output
 
 def _picture(path: PurePosixPath, cell: int, number: int, mime: str, data: str) -> Output:
     """
-    A picture of an output, as the file `x-outputs/cell-3-1.png` beside the page. PNG and JPEG
-    are stored in base64, SVG as text.
+    A picture of an output, as the file `x-outputs/cell-3-1.png` beside the page, with its
+    size; a `ValueError` when it is no picture. PNG and JPEG are stored in base64, SVG as text.
     """
-    content = data.encode() if mime == 'image/svg+xml' else base64.b64decode(data)
-    name = f'{path.stem}-outputs/cell-{cell}-{number}{PICTURE_TYPES[mime]}'
     try:
-        size = image_size(content)
-    except ValueError:
-        size = None
-    return Output('picture', file=name, data=content, size=size)
+        content = data.encode() if mime == 'image/svg+xml' else base64.b64decode(data)
+    except binascii.Error:
+        raise ValueError('is not valid base64') from None
+    name = f'{path.stem}-outputs/cell-{cell}-{number}{PICTURE_TYPES[mime]}'
+    return Output('picture', file=name, data=content, size=image_size(content))
 
 
 def _plain(data: Dict[str, object]) -> str:
@@ -265,9 +276,10 @@ def output_html(output: Output) -> Markup:
     """
     if output.file is None:
         return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
-    size = f' width="{output.size[0]}" height="{output.size[1]}"' if output.size else ''
+    width, height = output.size
     return Markup(f'<div class="output picture"><img src="{escape(output.file)}" '
-                  f'alt="A picture drawn by the cell"{size} loading="lazy"></div>')
+                  f'alt="A picture drawn by the cell" width="{width}" height="{height}" '
+                  'loading="lazy"></div>')
 
 
 def notebook_files(page_output: PurePosixPath, notebook: Notebook) -> Dict[PurePosixPath, bytes]:
