@@ -177,10 +177,12 @@ def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
             if not reference.image or address.scheme or address.netloc or \
                     reference.target in images:
                 continue
-            # The file, beside the source as the image is beside the page.
+            # The file, beside the source as the image is beside the page; one that is not
+            # there is reported by the check of the links.
             path = unquote(address.path)
             in_project = PurePosixPath(posixpath.normpath(source.parent / path))
-            if in_project.suffix.lower() not in SIZED_SUFFIXES:
+            if in_project.suffix.lower() not in SIZED_SUFFIXES or \
+                    not (project / in_project).is_file():
                 continue
             try:
                 image = _read(project, in_project, reference.target)
