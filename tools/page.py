@@ -42,7 +42,8 @@ from markupsafe import Markup
 
 from tools.highlight import highlight_file
 from tools.notebook import Output, output_html, read_notebook
-from tools.site import COMMONMARK, HOME, Navigation, Page, href, published_path, tutorial_order
+from tools.site import (HOME, Navigation, Page, href, links_in, published_path,
+                        tutorial_order)
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 
@@ -148,11 +149,9 @@ def preview_image(page: Page) -> str:
     """
     for section in page.sections:
         for notes in section.notes:
-            for token in COMMONMARK.parse(notes.text):
-                image = next((child for child in token.children or [] if child.type == 'image'),
-                             None)
-                if image is not None:
-                    return _in_site(page, image.attrGet('src'))
+            for kind, address in links_in(notes.text):
+                if kind == 'image':
+                    return _in_site(page, address)
     return ''
 
 

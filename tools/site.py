@@ -38,6 +38,7 @@ model it draws.
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
@@ -247,9 +248,21 @@ def unlinked_pages(pages: List[Page]) -> List[Tuple[Page, List[Page]]]:
     return result
 
 
-# CommonMark, without the math and the checks of the notes' own parser: enough to find the links
-# and images of some notes.
-COMMONMARK = MarkdownIt('commonmark')
+# The Markdown that tells a link: code (whose brackets are no link), escapes, links and images.
+LINKS = MarkdownIt('zero').enable(['fence', 'code', 'backticks', 'escape', 'link', 'image'])
+
+
+@lru_cache(maxsize=None)
+def links_in(text: str) -> Tuple[Tuple[str, str], ...]:
+    """
+    The links and images of some Markdown, in order: `('link', address)` or
+    `('image', address)`. Kept for the whole build, since every use of the reading order asks
+    for the links of the same indexes.
+    """
+    return tuple(('link', child.attrGet('href')) if child.type == 'link_open'
+                 else ('image', child.attrGet('src'))
+                 for token in LINKS.parse(text) for child in token.children or []
+                 if child.type in ('link_open', 'image'))
 
 
 def _linked_from_index(members: List[Page], outputs) -> List[PurePosixPath]:
@@ -262,13 +275,10 @@ def _linked_from_index(members: List[Page], outputs) -> List[PurePosixPath]:
         return []
     docstring = ''.join(notes.text for notes in index.sections[0].notes if notes.kind == 'module')
     targets = []
-    for token in COMMONMARK.parse(docstring):
-        for child in token.children or []:
-            if child.type != 'link_open':
-                continue
-            target = _link_target(index, child.attrGet('href'), outputs)
-            if target is not None and target != index.output and target not in targets:
-                targets.append(target)
+    for kind, address in links_in(docstring):
+        target = _link_target(index, address, outputs) if kind == 'link' else None
+        if target is not None and target != index.output and target not in targets:
+            targets.append(target)
     return targets
 
 
