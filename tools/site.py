@@ -197,38 +197,9 @@ def tutorial_order(pages: List[Page]) -> Dict[PurePosixPath, List[Page]]:
     The pages of each folder in reading order, by folder, the folders in reading order too:
     a folder, then each of its subfolders with theirs, as a table of contents lists them.
     """
-    folders: Dict[PurePosixPath, List[Page]] = {}
-    for page in pages:
-        folders.setdefault(page.folder, []).append(page)
-    linked = {folder: _linked_from_index(members, {page.output for page in pages})
-              for folder, members in folders.items()}
-    # Every folder of the site, with those above it that hold no page.
-    tree = {ancestor for folder in folders for ancestor in [folder, *folder.parents]}
-
-    def walk(folder: PurePosixPath) -> List[PurePosixPath]:
-        children = [child for child in tree if child.parent == folder and child != folder]
-        # A subfolder's place is that of the first link of the index into it.
-        places = {}
-        for position, target in enumerate(linked.get(folder, [])):
-            inside = target.relative_to(folder).parts if target.is_relative_to(folder) else ()
-            if len(inside) > 1:
-                places.setdefault(folder / inside[0], position)
-        children.sort(key=lambda child: (places.get(child, len(places) + 1), child.name))
-        return [folder] + [below for child in children for below in walk(child)]
-
-    return {folder: _in_reading_order(folders[folder], linked[folder])
-            for folder in walk(PurePosixPath('.')) if folder in folders}
-
-
-def _in_reading_order(members: List[Page], linked: List[PurePosixPath]) -> List[Page]:
-    """
-    The pages of one folder: the index, the pages its docstring links to in the order of the
-    links, then the others by name.
-    """
-    places = {target: position for position, target in enumerate(linked)}
-    return sorted(members, key=lambda page: (not page.is_index,
-                                             places.get(page.output, len(places)),
-                                             page.output.name))
+    by_output = {page.output: page for page in pages}
+    order, _ = _plan(_declarations(pages))
+    return {folder: [by_output[output] for output in outputs] for folder, outputs in order}
 
 
 def unlinked_pages(pages: List[Page]) -> List[Tuple[Page, List[Page]]]:
@@ -236,16 +207,75 @@ def unlinked_pages(pages: List[Page]) -> List[Tuple[Page, List[Page]]]:
     The pages of each folder that its index leaves out, for an index that links to some of
     them: each index, with the pages that follow by name.
     """
-    outputs = {page.output for page in pages}
+    by_output = {page.output: page for page in pages}
+    order, linked = _plan(_declarations(pages))
     result = []
-    for members in tutorial_order(pages).values():
-        linked = _linked_from_index(members, outputs)
-        index = members[0]
-        if index.is_index and any(target.parent == index.folder for target in linked):
-            forgotten = [page for page in members[1:] if page.output not in linked]
+    for folder, outputs in order:
+        declared = linked.get(folder, ())
+        if any(target.parent == folder for target in declared):
+            forgotten = [by_output[output] for output in outputs[1:] if output not in declared]
             if forgotten:
-                result.append((index, forgotten))
+                result.append((by_output[outputs[0]], forgotten))
     return result
+
+
+def _declarations(pages: List[Page]) -> Tuple[Tuple[PurePosixPath, str], ...]:
+    """
+    What the reading order depends on: the path of every page in the site, with the docstring
+    of each index (and nothing for the other pages).
+    """
+    def docstring(page: Page) -> str:
+        notes = page.sections[0].notes if page.is_index and page.sections else []
+        return ''.join(part.text for part in notes if part.kind == 'module')
+
+    return tuple((page.output, docstring(page)) for page in pages)
+
+
+@lru_cache(maxsize=4)
+def _plan(declarations: Tuple[Tuple[PurePosixPath, str], ...]):
+    """
+    ## Working out the order
+
+    The folders in reading order, each with the paths of its pages in reading order; and the
+    pages each folder's index links to, in order. Worked out once for each set of pages, however
+    many pages ask: the navigation, the home page and the sitemap all do.
+    """
+    outputs = frozenset(output for output, _ in declarations)
+    folders: Dict[PurePosixPath, List[PurePosixPath]] = {}
+    linked: Dict[PurePosixPath, Tuple[PurePosixPath, ...]] = {}
+    for output, docstring in declarations:
+        folders.setdefault(output.parent, []).append(output)
+        if output.name == 'index.html':
+            linked[output.parent] = _linked(output, docstring, outputs)
+    # Every folder of the site, with those above it that hold no page.
+    tree = {ancestor for folder in folders for ancestor in [folder, *folder.parents]}
+
+    def walk(folder: PurePosixPath) -> List[PurePosixPath]:
+        children = [child for child in tree if child.parent == folder and child != folder]
+        # A subfolder's place is that of the first link of the index into it.
+        places: Dict[PurePosixPath, int] = {}
+        for position, target in enumerate(linked.get(folder, ())):
+            inside = target.relative_to(folder).parts if target.is_relative_to(folder) else ()
+            if len(inside) > 1:
+                places.setdefault(folder / inside[0], position)
+        children.sort(key=lambda child: (places.get(child, len(places) + 1), child.name))
+        return [folder] + [below for child in children for below in walk(child)]
+
+    order = tuple((folder, _in_reading_order(folders[folder], linked.get(folder, ())))
+                  for folder in walk(PurePosixPath('.')) if folder in folders)
+    return order, linked
+
+
+def _in_reading_order(members: List[PurePosixPath],
+                      linked: Tuple[PurePosixPath, ...]) -> Tuple[PurePosixPath, ...]:
+    """
+    The pages of one folder: the index, the pages its docstring links to in the order of the
+    links, then the others by name.
+    """
+    places = {target: position for position, target in enumerate(linked)}
+    return tuple(sorted(members, key=lambda output: (output.name != 'index.html',
+                                                     places.get(output, len(places)),
+                                                     output.name)))
 
 
 # The Markdown that tells a link: code (whose brackets are no link), escapes, links and images.
@@ -256,8 +286,7 @@ LINKS = MarkdownIt('zero').enable(['fence', 'code', 'backticks', 'escape', 'link
 def links_in(text: str) -> Tuple[Tuple[str, str], ...]:
     """
     The links and images of some Markdown, in order: `('link', address)` or
-    `('image', address)`. Kept for the whole build, since every use of the reading order asks
-    for the links of the same indexes.
+    `('image', address)`.
     """
     return tuple(('link', child.attrGet('href')) if child.type == 'link_open'
                  else ('image', child.attrGet('src'))
@@ -265,33 +294,29 @@ def links_in(text: str) -> Tuple[Tuple[str, str], ...]:
                  if child.type in ('link_open', 'image'))
 
 
-def _linked_from_index(members: List[Page], outputs) -> List[PurePosixPath]:
+def _linked(index: PurePosixPath, docstring: str, outputs) -> Tuple[PurePosixPath, ...]:
     """
-    The pages that the docstring of a folder's index links to, in the order of their first link;
-    none for a folder without an index.
+    The pages that the docstring of the index `index` links to, in the order of their first
+    link.
     """
-    index = next((page for page in members if page.is_index), None)
-    if index is None or not index.sections:
-        return []
-    docstring = ''.join(notes.text for notes in index.sections[0].notes if notes.kind == 'module')
-    targets = []
+    targets: List[PurePosixPath] = []
     for kind, address in links_in(docstring):
-        target = _link_target(index, address, outputs) if kind == 'link' else None
-        if target is not None and target != index.output and target not in targets:
+        target = _link_target(index.parent, address, outputs) if kind == 'link' else None
+        if target is not None and target != index and target not in targets:
             targets.append(target)
-    return targets
+    return tuple(targets)
 
 
-def _link_target(index: Page, href: str, outputs) -> Optional[PurePosixPath]:
+def _link_target(folder: PurePosixPath, href: str, outputs) -> Optional[PurePosixPath]:
     """
-    The page (one of `outputs`) a link of an index leads to, however it is written:
-    `mnist.html`, `mnist.py`, `mnist`, `helpers/` or `helpers/index.html`; `None` for an
-    anchor, a file or another site.
+    The page (one of `outputs`) a link of the index of `folder` leads to, however it is
+    written: `mnist.html`, `mnist.py`, `mnist`, `helpers/` or `helpers/index.html`; `None` for
+    an anchor, a file or another site.
     """
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path:
         return None
-    path = posixpath.normpath(posixpath.join(str(index.folder), unquote(parts.path)))
+    path = posixpath.normpath(posixpath.join(str(folder), unquote(parts.path)))
     if path.startswith('..') or path.startswith('/'):
         return None
     target = PurePosixPath(path)
@@ -300,6 +325,8 @@ def _link_target(index: Page, href: str, outputs) -> Optional[PurePosixPath]:
     if target.suffix in ('', *SOURCE_SUFFIXES):
         candidates.append(target.parent / _page_name(target.name))
     return next((candidate for candidate in candidates if candidate in outputs), None)
+
+
 def _up(page: Page, by_output: Dict[PurePosixPath, Page]) -> Optional[Page]:
     """
     The index of the nearest folder above the page (for an index, above its own folder); the
