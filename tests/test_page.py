@@ -113,9 +113,11 @@ def test_a_page_with_three_headings_or_more_lists_them_after_its_first_section(s
     html = page(site, 'pages/pictures.html')
     contents = html.split('<nav class="notes toc" id="Contents" aria-label="Contents">')[1]
     contents = contents.split('</nav>')[0]
-    assert re.findall(r'<li class="level-(\d)"><a href="#([^"]+)">([^<]+)</a></li>', contents) == [
-        ('2', 'first', 'First'), ('2', 'second', 'Second'), ('3', 'a-detail', 'A detail'),
-        ('2', 'third', 'Third')]
+    entries = re.findall(r'(<ol>|</ol>)|<li><a href="#([^"]+)">([^<]+)</a>', contents)
+    # The heading of level 3 in a list of its own, under its heading of level 2.
+    assert [tag or f'{id}:{text}' for tag, id, text in entries] == [
+        '<ol>', 'first:First', 'second:Second', '<ol>', 'a-detail:A detail', '</ol>',
+        'third:Third', '</ol>']
     assert html.index('id="section-1"') < html.index('id="Contents"') < html.index('id="section-2"')
     assert '<a href="#Contents">Contents</a>' in html.split('<footer')[1]
     # Two headings are not a long page.

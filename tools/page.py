@@ -13,8 +13,8 @@ file. Around them:
 
 * the breadcrumb, the previous, next and up links of the tutorial, and a link to the source
   file;
-* on a page with three headings or more, its contents: a list of its headings, at the end of
-  its first section;
+* on a page with three headings or more, its contents: a list of its headings, after its
+  first section;
 * a footer, with the site's name, the source and a way back to the top;
 * in the `<head>`: the title, the description, the icon, and the Open Graph and Twitter tags
   that previews of a shared link read, with the page's picture: its first image, or else the
@@ -31,7 +31,7 @@ Pygments made, which they escaped themselves.
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional
 from urllib.parse import quote, unquote, urlsplit
@@ -47,7 +47,7 @@ from tools.site import (HOME, Navigation, Page, href, links_in, published_path,
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 
-# A page with this many headings or more lists them at its top.
+# A page with this many headings or more lists them after its first section.
 CONTENTS_MIN_HEADINGS = 3
 
 
@@ -80,11 +80,13 @@ class RenderedSection:
 @dataclass
 class Heading:
     """
-    A heading of the page, for its contents: its level (2 or 3), id and HTML.
+    A heading of the page, for its contents: its level (2 or 3), id and HTML, and the headings
+    below it (those of level 3 under one of level 2).
     """
     level: int
     id: str
     html: Markup
+    below: List['Heading'] = field(default_factory=list)
 
 
 @dataclass
@@ -134,10 +136,18 @@ def headings(notes: List[Markup]) -> List[Heading]:
     """
     ## Contents
 
-    The headings of a page's notes below its title (levels 2 and 3), in order.
+    The headings of a page's notes below its title, in order: those of level 2, each with the
+    headings of level 3 below it. A heading of level 3 before any of level 2 stands on its own.
     """
-    return [Heading(int(level), id, Markup(html))
-            for section in notes for level, id, html in HEADING.findall(section)]
+    found: List[Heading] = []
+    for section in notes:
+        for level, id, html in HEADING.findall(section):
+            heading = Heading(int(level), id, Markup(html))
+            if heading.level == 3 and found and found[-1].level == 2:
+                found[-1].below.append(heading)
+            else:
+                found.append(heading)
+    return found
 
 
 def preview_image(page: Page) -> str:
@@ -229,6 +239,7 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
                 for number, (section, note) in enumerate(zip(page.sections, notes), start=1)]
     is_home = page.output == HOME
     page_headings = headings(notes)
+    count = sum(1 + len(heading.below) for heading in page_headings)
     site_url = config.site_url.rstrip('/')
     image = preview_image(page) or config.image
     if image and not urlsplit(image).scheme:
@@ -245,7 +256,7 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
         head_title=config.name if is_home else f'{page.title} · {config.name}',
         url=f'{site_url}/{published_path(page.output)}',
         image=image,
-        headings=page_headings if len(page_headings) >= CONTENTS_MIN_HEADINGS else [],
+        headings=page_headings if count >= CONTENTS_MIN_HEADINGS else [],
         source_link=f'{config.source_url.rstrip("/")}/{page.source}',
         contents=contents(all_pages) if is_home else [],
         href=lambda target: href(page.output, PurePosixPath(target)),
