@@ -1,9 +1,11 @@
 """
 The build: which source becomes which file, the same bytes from the same sources, only what
-changed rendered again, errors reported at their lines, and no half-written page, ever.
+changed rendered again, problems reported at their lines, strict or rendering every page it
+can, and no half-written page, ever.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_site
+from tests.test_links import broken_links
 from tools import build as build_module
 from tools import files
 from tools.errors import BuildError, BuildFailed
@@ -165,9 +168,10 @@ def test_a_broken_link_stops_the_build_at_its_line(project):
     assert message.startswith('home/links.py:1: the link trainer.html leads to home/trainer.html, which does not exist')
 
 
-def test_a_lone_dollar_stops_the_build_at_its_line(project):
+def test_a_warning_stops_a_strict_build_at_its_line(project):
     message = failure(project, 'home/money.py', 'x = 1\n# It costs $5.\ny = 2\n')
-    assert message.startswith('home/money.py:2: a `$` here neither opens nor closes a formula')
+    assert message.startswith('home/money.py:2: warning: a `$` here neither opens nor closes a '
+                              'formula')
 
 
 def test_an_invalid_formula_stops_the_build_at_its_line_with_its_text(project):
@@ -186,7 +190,10 @@ def test_the_command_prints_the_errors_and_exits_with_1(project, monkeypatch, ca
     (project / 'home/bad.py').write_text('def f(:\n')
     monkeypatch.chdir(project)
     assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
-    assert capsys.readouterr().err == 'home/bad.py:1: is not valid Python: invalid syntax\n'
+    assert capsys.readouterr().err.splitlines() == [
+        'home/bad.py:1: is not valid Python: invalid syntax',
+        '1 error, 0 warnings: nothing was written; --keep-going renders every page that can be']
+    assert not (project / 'site').exists()
 
 
 def test_an_interrupted_build_leaves_no_half_written_page(project, monkeypatch):
@@ -204,3 +211,152 @@ def test_an_interrupted_build_leaves_no_half_written_page(project, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         build_site(project)
     assert site_files(project / 'site') == before
+
+
+def write(project: Path, files: dict):
+    """
+    Writes each `path: text` of `files` into the project.
+    """
+    for path, text in files.items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(text)
+
+
+# Sources with one problem each: an error that leaves no page, an error that leaves a page
+# without the link, and a warning.
+TROUBLE = {
+    'home/syntax.py': 'x = 1\n\ndef f(:\n',
+    'home/links.py': '# See [the trainer](trainer.html), and [the syntax](syntax.py).\nx = 1\n',
+    'home/money.py': 'x = 1\n# It costs $5.\ny = 2\n',
+}
+
+
+def test_keep_going_renders_every_page_it_can_and_reports_every_problem(project):
+    write(project, TROUBLE)
+    report = build_site(project, strict=False)
+    assert [str(problem) for problem in report.problems] == [
+        'home/links.py:1: the link trainer.html leads to home/trainer.html, which does not exist, '
+        'nor does a page trainer.html',
+        'home/links.py:1: the link syntax.py leads to the page of home/syntax.py, which cannot be '
+        'rendered (see its errors)',
+        'home/money.py:2: warning: a `$` here neither opens nor closes a formula, in "It costs '
+        '$5.", and is shown as a dollar sign: write `\\$` for a dollar sign; a formula is `$...$` '
+        'with no space just inside the dollars, and no digit just after the closing one',
+        'home/syntax.py:3: is not valid Python: invalid syntax']
+    assert report.failed == ['home/syntax.py']
+    site = project / 'site'
+    assert not (site / 'syntax.html').exists()
+    # The links that lead nowhere are left out; their text stays.
+    links = (site / 'links.html').read_text()
+    assert 'See the trainer, and the syntax.' in links and 'trainer.html' not in links
+    assert 'It costs $5.' in (site / 'money.html').read_text()
+    assert broken_links(site) == []
+
+
+def test_a_rebuild_with_nothing_changed_reports_the_same_problems(project):
+    write(project, TROUBLE)
+    first = build_site(project, strict=False)
+    again = build_site(project, strict=False)
+    assert again.rendered == [] and list(map(str, again.problems)) == list(map(str, first.problems))
+
+
+def test_a_page_fixed_returns_to_the_site_and_a_page_broken_leaves_it(project):
+    write(project, TROUBLE)
+    build_site(project, strict=False)
+    write(project, {'home/syntax.py': 'x = 1\n', 'home/money.py': 'def g(:\n'})
+    report = build_site(project, strict=False)
+    assert report.failed == ['home/money.py'] and 'syntax.html' in report.rendered
+    assert 'money.html' in report.removed and (project / 'site/syntax.html').is_file()
+
+
+def test_keep_going_exits_with_1_and_says_which_sources_have_no_page(project, monkeypatch,
+                                                                    capsys):
+    write(project, TROUBLE)
+    monkeypatch.chdir(project)
+    arguments = ['home', '--out', 'site', '--cache', 'cache', '--keep-going']
+    assert build_module.main(arguments) == 1
+    printed = capsys.readouterr()
+    assert printed.out.startswith('site: 5 pages (5 rendered), ')
+    assert printed.err.splitlines()[-1] == '3 errors, 1 warning; no page for home/syntax.py'
+
+
+def test_a_formula_katex_cannot_read_is_an_error_and_shown_as_written(project):
+    write(project, {'home/formula.py': 'x = 1\n# The sum $\\sum_{i$.\ny = 2\n'})
+    report = build_site(project, strict=False)
+    assert report.failed == []
+    assert [str(problem).split('$: ')[0] for problem in report.problems] == [
+        'home/formula.py:2: KaTeX cannot typeset the formula $\\sum_{i']
+    assert '<p>The sum <code>$\\sum_{i$</code>.</p>' in (project / 'site/formula.html').read_text()
+
+
+def test_the_build_prints_its_pages_formulas_and_seconds(project, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 0
+    assert re.fullmatch(r'site: 3 pages \(3 rendered\), (\d+) formulas \(\1 on the pages '
+                        r'rendered\), \d+ files written, 0 removed, in \d+\.\d\d s\n',
+                        capsys.readouterr().out)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 0
+    assert re.match(r'site: 3 pages \(0 rendered\), [1-9]\d* formulas \(0 on the pages rendered\)',
+                    capsys.readouterr().out)
+
+
+def test_links_to_a_folder_a_name_without_extension_or_a_source_lead_to_their_pages(project):
+    write(project, {'home/tutorial/more.py': '# Back [up](../), to [the index](.), '
+                                             '[the readme](readme#top) and '
+                                             '[its source](readme.md).\nx = 1\n'})
+    build_site(project)
+    html = (project / 'site/tutorial/more.html').read_text()
+    assert ('Back <a href="../index.html">up</a>, to <a href="./index.html">the index</a>, '
+            '<a href="readme.html#top">the readme</a> and <a href="readme.html">its source</a>.'
+            in html)
+
+
+def test_an_anchor_missing_from_its_own_page_is_an_error(project):
+    message = failure(project, 'home/anchors.py', '"""\n# Top\n\n<a id="kept"></a>\n"""\n'
+                                                  '# [Top](#top), [kept](#kept), [gone](#gone).\n'
+                                                  'x = 1\n')
+    assert message == ('home/anchors.py:6: the link #gone leads to no anchor of this page: a '
+                       'heading, or an HTML element with that id')
+
+
+def test_a_folder_without_a_home_page_gets_one_listing_its_pages(project):
+    (project / 'home/__init__.py').unlink()
+    write(project, {'home/plain.py': '"""\nPlain module docstring.\n"""\nx = 1\n'})
+    build_site(project, site_name='A <b>name</b>')
+    home = (project / 'site/index.html').read_text()
+    assert '<h1 id="a-bnameb">A &lt;b&gt;name&lt;/b&gt;</h1>' in home
+    assert '<title>A &lt;b&gt;name&lt;/b&gt;</title>' in home
+    assert '<li><a href="plain.html">plain.py</a>: Plain module docstring.</li>' in home
+    assert '<a href="tutorial/index.html">Softmax, annotated</a>' in home
+    assert broken_links(project / 'site') == []
+
+
+def test_a_home_page_without_a_heading_is_named_after_its_folder(project):
+    (project / 'home/__init__.py').write_text('x = 1\n')
+    build_site(project)
+    assert '<title>home</title>' in (project / 'site/index.html').read_text()
+
+
+def test_the_site_name_can_be_set(project):
+    build_site(project, site_name='Softmax notes')
+    html = (project / 'site/tutorial/index.html').read_text()
+    assert '<title>Softmax, annotated · Softmax notes</title>' in html
+    assert '<meta property="og:site_name" content="Softmax notes">' in html
+
+
+def test_a_rebuild_reads_again_only_the_sources_that_changed(project, monkeypatch):
+    build_site(project)
+    split_sources = []
+    real_split = build_module.split
+
+    def counting_split(path, text, problems=None):
+        split_sources.append(str(path))
+        return real_split(path, text, problems)
+
+    monkeypatch.setattr(build_module, 'split', counting_split)
+    build_site(project)
+    assert split_sources == []
+    readme = project / 'home/tutorial/readme.md'
+    readme.write_text(readme.read_text() + '\nOne more line.\n')
+    build_site(project)
+    assert split_sources == ['home/tutorial/readme.md']

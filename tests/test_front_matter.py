@@ -1,12 +1,12 @@
 """
 Front matter: the YAML block at the top of a module docstring sets the title and summary, and
-leaves the notes.
+leaves the notes; without it, the first heading and the first paragraph do.
 """
 
 import pytest
 
 from tools.errors import SourceError
-from tools.front_matter import take_front_matter
+from tools.front_matter import take_front_matter, title_and_summary
 from tools.split import split
 
 
@@ -52,7 +52,38 @@ def test_invalid_yaml_names_its_line():
     assert str(error.value).startswith('m.py:4: the front matter is not valid YAML')
 
 
-def test_an_unknown_key_is_a_typo_and_names_the_keys():
-    with pytest.raises(SourceError) as error:
-        take_front_matter('m.py', split('m.py', docstring('---\ntitel: T\n---')))
-    assert 'unknown front matter key `titel`; the keys are title, summary' in str(error.value)
+def test_an_unknown_key_is_left_out_with_a_warning_at_its_line_that_names_the_keys():
+    problems = []
+    sections = split('m.py', docstring('---\ntitle: T\nredirect: x.html\n---'))
+    assert take_front_matter('m.py', sections, problems) == {'title': 'T'}
+    assert [str(problem) for problem in problems] == [
+        'm.py:4: warning: unknown front matter key `redirect`, left out; the keys are title, '
+        'summary']
+
+
+def test_without_front_matter_the_first_heading_is_the_title_and_the_first_paragraph_the_summary():
+    sections = split('m.py', docstring('Opening words with `code`\nand a [link](x.html).\n\n'
+                                       '## The [real](y.html) *title*\n\nMore.'))
+    assert title_and_summary(sections, {}, 'm.py') == ('The real title',
+                                                       'Opening words with code and a link.')
+
+
+def test_a_heading_of_a_later_section_names_a_page_and_a_page_without_any_its_file():
+    sections = split('m.py', 'x = 1\n\nclass A:\n    """\n    ## Layer A\n    """\n')
+    assert title_and_summary(sections, {}, 'm.py') == ('Layer A', '')
+    assert title_and_summary(split('m.py', '# Just a comment.\nx = 1\n'), {}, 'm.py') == (
+        'm.py', '')
+
+
+def test_a_summary_is_taken_only_from_a_paragraph_of_plain_text_and_cut_at_a_word():
+    with_math = split('m.py', docstring('# Title\n\nThe sum $x$.'))
+    assert title_and_summary(with_math, {}, 'm.py') == ('Title', '')
+    long = split('m.py', docstring('word ' * 100))
+    summary = title_and_summary(long, {}, 'm.py')[1]
+    assert summary == ('word ' * 60).strip() + ' …'
+
+
+def test_front_matter_wins_over_headings():
+    sections = split('m.py', docstring('---\ntitle: Set\nsummary: Said.\n---\n# Heading\n\nText.'))
+    meta = take_front_matter('m.py', sections)
+    assert title_and_summary(sections, meta, 'm.py') == ('Set', 'Said.')

@@ -24,13 +24,13 @@ def test_a_formula_becomes_html_and_mathml(tmp_path):
 
 def test_all_formulas_of_a_build_go_to_one_process_and_are_then_cached(tmp_path, monkeypatch):
     runs = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(*arguments, **options):
+    def counting_popen(*arguments, **options):
         runs.append(arguments)
-        return real_run(*arguments, **options)
+        return real_popen(*arguments, **options)
 
-    monkeypatch.setattr(subprocess, 'run', counting_run)
+    monkeypatch.setattr(subprocess, 'Popen', counting_popen)
     formulas = [formula(f'x_{{{n}}}') for n in range(200)]
     results, errors = katex.typeset(formulas, tmp_path)
     assert len(runs) == 1 and len(results) == 200 and errors == []
@@ -49,3 +49,10 @@ def test_an_invalid_formula_names_the_file_the_line_and_the_formula(tmp_path):
 def test_input_latex_would_read_differently_is_an_error_too(tmp_path):
     _, errors = katex.typeset([formula('é')], tmp_path)
     assert len(errors) == 1 and 'unicodeTextInMathMode' in str(errors[0])
+
+
+def test_typesetting_runs_while_the_caller_works_and_waits_only_for_the_results(tmp_path):
+    results = katex.start_typesetting([formula('c_{ij}'), formula('x', line=2)], tmp_path)
+    # The process is started; the caller can do other work before asking for the results.
+    typeset, errors = results()
+    assert errors == [] and set(typeset) == {(False, 'c_{ij}'), (False, 'x')}

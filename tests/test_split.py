@@ -218,13 +218,43 @@ def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path):
     assert str(error.value) == f'{path}:2: is not UTF-8 (byte 0xe9 cannot start a UTF-8 character); save the file as UTF-8'
 
 
-def test_tex_in_a_docstring_that_is_not_raw_stops_the_build_with_the_fix():
+def notes_and_warnings(source: str):
+    """
+    The notes of the first section of a source, and the warnings found on the way.
+    """
+    problems = []
+    sections = split('tex.py', source, problems)
+    return sections[0].notes[0].text.strip(), [str(problem) for problem in problems]
+
+
+def test_tex_in_a_docstring_that_is_not_raw_is_read_as_written_with_a_warning():
+    notes, warnings = notes_and_warnings('def f():\n    """\n    The norm:\n'
+                                         '    $\\frac{a}{b} \\\\ \\sum_i$\n    """\n')
+    assert notes == 'The norm:\n$\\frac{a}{b} \\\\ \\sum_i$'
+    assert warnings == ['tex.py:4: warning: Python reads `\\frac` in this docstring as the escape '
+                        'sequence `\\f` followed by letters; the page shows the docstring as '
+                        'written in the file: make it raw, r"""...""", so that both agree']
+
+
+def test_an_escape_python_does_not_know_marks_a_docstring_as_written_for_the_page():
+    notes, warnings = notes_and_warnings('"""\n$x \\\\ \\sum_i$\n"""\n')
+    assert notes == '$x \\\\ \\sum_i$'
+    assert len(warnings) == 1 and warnings[0].startswith(
+        'tex.py:2: warning: Python reads `\\sum` in this docstring as an escape sequence it does '
+        'not know, and warns;')
+
+
+def test_a_docstring_whose_escapes_are_pythons_own_is_read_as_python_reads_it():
+    assert notes_and_warnings('"""\n$\\\\frac{a}{b}$, `\\\\r\\\\n`, \\"\\"\\"\n"""\n') == (
+        '$\\frac{a}{b}$, `\\r\\n`, """', [])
+
+
+def test_a_raw_docstring_and_one_of_several_literals_are_read_as_python_reads_them():
+    assert notes_and_warnings('r"""\n$\\frac{a}{b}$\n"""\n') == ('$\\frac{a}{b}$', [])
+    assert notes_and_warnings('("a "\n "b")\n') == ('a b', [])
+
+
+def test_without_a_list_for_warnings_a_warning_is_raised():
     with pytest.raises(SourceError) as error:
-        split('tex.py', 'def f():\n    """\n    The norm:\n    $\\frac{a}{b}$\n    """\n')
-    message = str(error.value)
-    assert message.startswith('tex.py:4: ') and '`\\frac`' in message and 'r"""' in message
-
-
-def test_tex_in_a_raw_docstring_or_with_doubled_backslashes_is_fine():
-    assert sections_of('def f():\n    r"""\n    $\\frac{a}{b}$\n    """\n')[0][0] == '$\\frac{a}{b}$'
-    assert sections_of('def f():\n    """\n    $\\\\frac{a}{b}$\n    """\n')[0][0] == '$\\frac{a}{b}$'
+        split('tex.py', 'def f():\n    """\n    $\\frac{a}{b}$\n    """\n')
+    assert str(error.value).startswith('tex.py:3: warning: ')

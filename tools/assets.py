@@ -44,7 +44,8 @@ def site_files() -> Dict[PurePosixPath, bytes]:
     """
     The files of the site that do not depend on the sources, by their path in the site.
     """
-    files = {PurePosixPath('static') / path.name: path.read_bytes() for path in sorted(STATIC.iterdir())}
+    files = {PurePosixPath('static') / path.name: path.read_bytes()
+             for path in sorted(STATIC.iterdir())}
     files[PurePosixPath('static/pygments.css')] = stylesheet().encode()
     files.update(_katex_files())
     return files
@@ -61,9 +62,10 @@ def _katex_files() -> Dict[PurePosixPath, bytes]:
     dist = KATEX_PACKAGE / 'dist'
     css = OTHER_FONT_FORMATS.sub('', (dist / 'katex.min.css').read_text(encoding='utf-8'))
     fonts = sorted(set(FONT_URL.findall(css)))
-    if not fonts or any(not font.startswith('fonts/') or not font.endswith('.woff2') for font in fonts):
-        raise BuildError(f'the stylesheet of KaTeX ({dist / "katex.min.css"}) does not list its fonts as '
-                         f'tools/assets.py expects; update OTHER_FONT_FORMATS there')
+    if not fonts or any(not font.startswith('fonts/') or not font.endswith('.woff2')
+                        for font in fonts):
+        raise BuildError(f'the stylesheet of KaTeX ({dist / "katex.min.css"}) does not list its '
+                         'fonts as tools/assets.py expects; update OTHER_FONT_FORMATS there')
     files = {PurePosixPath('katex/katex.min.css'): css.encode()}
     for font in fonts:
         files[PurePosixPath('katex') / font] = (dist / font).read_bytes()

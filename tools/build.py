@@ -1,7 +1,8 @@
 """
 ---
 title: The build
-summary: The driver of the generator, python -m tools.build labml_nn tools --out docs, and how it rebuilds only what changed.
+summary: The driver of the generator, python -m tools.build labml_nn tools --out docs, and how it
+  rebuilds only what changed.
 ---
 
 # The build
@@ -16,22 +17,40 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
 1. [find the sources](site.html), [read and split](split.html) each, and take its
    [front matter](front_matter.html);
 2. work out which pages must be rendered again, and [parse](markdown.html) their notes;
-3. check the links and images of the notes against the site;
-4. typeset every new formula with [KaTeX, in one process](katex.html);
+3. typeset every new formula with [KaTeX, in one process](katex.html), and meanwhile
+   [highlight](highlight.html) the code;
+4. check the links and images of the notes against the site, and read the
+   [size and dark variant](images.html) of each image;
 5. [write the pages](page.html), copy [the other files](assets.html), write
    [the sitemap](sitemap.html), and delete what the site no longer holds.
 
-Every mistake in the sources is collected and reported at once, one `file:line: message` each,
-and the build fails before it writes anything.
+It prints what it did: the pages, the formulas on them, and the seconds it took.
+
+## Problems, strict or not
+
+Every problem in the sources is collected, and reported at once, one `file:line: message`
+each (`file:line: warning: message` for a [warning](errors.html)). By default the build is
+strict: any problem, error or warning, fails it before it writes anything, so that a site
+kept in a repository, like this one, stays clean.
+
+With `--keep-going`, it renders every page it can instead, as a tool pointed at someone else's
+sources should: a page with a warning renders as its author most likely meant it; a link that
+leads nowhere is left out, its text kept; a formula KaTeX cannot read is shown as written, in
+a code span; a source that cannot be read at all (a syntax error, a file that is not UTF-8)
+has no page, and links to it are left out too. It still exits with 1 when anything was
+reported. Nothing half-done reaches the site either way: a page is written whole, or not at
+all.
 
 ## Rendering only what changed
 
 A page depends on its source, on the generator (its code, template, stylesheet, and the
 versions of the libraries it uses), on the settings, and on the rest of the site: the titles of
-the other pages (in its navigation and, for the home page, its list of pages) and the files its
-links may point to. A digest of all of these is the page's *key*, kept with a digest of the
-page written in `.build/manifest.json`. A page whose key is unchanged, and whose file in `docs/`
-is the one written, is left alone: a build with nothing changed renders nothing.
+the other pages and their [reading order](site.html#one-reading-order) (in its navigation and,
+for the home page, its list of pages), the files its links may point to and the sizes of the
+images. A digest of all of these is the page's *key*, kept with a digest of the
+page written, its formulas and its problems in `.build/manifest.json`. A page whose key is
+unchanged, and whose file in `docs/` is the one written, is left alone: a build with nothing
+changed renders nothing, and reports the same problems again.
 
 The output is the same, byte for byte, for the same sources: lists are sorted, links are
 relative, and nothing records a time, a random id or a path of the machine.
@@ -40,28 +59,31 @@ relative, and nothing records a time, a random id or a path of the machine.
 import argparse
 import hashlib
 import json
+import posixpath
 import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import Dict, List
-from urllib.parse import unquote, urlsplit
+from typing import Dict, List, Optional, Set, Tuple
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
 from tools.assets import ASSET_SUFFIXES, site_files
-from tools.errors import BuildError, BuildFailed, SourceError
+from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
 from tools.files import write_if_changed
-from tools.front_matter import take_front_matter
+from tools.front_matter import take_front_matter, title_and_summary
+from tools.highlight import highlight_file
 from tools.images import describe_images, image_sizes
-from tools.katex import katex_version, typeset
-from tools.markdown import ParsedNotes, Reference, parse, render
+from tools.katex import katex_version, start_typesetting
+from tools.markdown import ParsedNotes, Reference, parse, render, retarget, unlink
 from tools.notebook import notebook_files, read_notebook
 from tools.page import SiteConfig, preview_image, render_page, section_id
-from tools.site import HOME, Page, find_pages, navigation, reading_order, unlinked_pages
+from tools.site import (HOME, Page, find_pages, generated_home, navigation, reading_order,
+                        unlinked_pages)
 from tools.sitemap import commit_dates, sitemap
-from tools.split import read_source, split
+from tools.split import Notes, Section, read_source, split
 
 GENERATOR = Path(__file__).resolve().parent
 
@@ -73,64 +95,93 @@ SOURCE_URL = 'https://github.com/capsule-networks-tutorial/annotated-capsules/bl
 # The libraries whose output ends up in the pages.
 LIBRARIES = ('markdown-it-py', 'mdit-py-plugins', 'pygments', 'jinja2', 'pyyaml')
 
+# The version of the layout of the files of the cache; a file of another layout is not read.
+CACHE_VERSION = 2
+
 
 @dataclass
 class Report:
     """
-    What a build did: the number of pages, the pages rendered, the files written (changed) and
-    removed, notes for the author, and the time it took.
+    What a build did: the number of pages and of formulas on them, the pages rendered and the
+    formulas on those, the files written (changed) and removed, every problem found, the
+    sources left without a page, notes for the author, and the time it took.
     """
     pages: int = 0
+    formulas: int = 0
     rendered: List[str] = field(default_factory=list)
+    rendered_formulas: int = 0
     written: List[str] = field(default_factory=list)
     removed: List[str] = field(default_factory=list)
+    problems: List[SourceError] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
+# The parsed notes of each section of a page.
+PageNotes = List[List[ParsedNotes]]
+
+
 def build(project: Path, roots: List[str], out: Path, cache: Path,
-          site_url: str = SITE_URL, source_url: str = SOURCE_URL) -> Report:
+          site_url: str = SITE_URL, source_url: str = SOURCE_URL, *,
+          site_name: Optional[str] = None, strict: bool = True) -> Report:
     """
     ## The steps
 
     Builds the site of the sources in `roots` (folders relative to `project`) into `out`,
-    keeping its cache in `cache`.
+    keeping its cache in `cache`. `site_name` names the site (by default, the title of its
+    home page). A strict build raises `BuildFailed` on any problem, before writing anything;
+    otherwise the problems are in the report.
     """
     start = time.perf_counter()
     project, out, cache = Path(project), Path(out), Path(cache)
     _check_output_folder(out)
     report = Report()
+    manifest = _load(cache / 'manifest.json')
+    generator = _generator()
+    read = _load(cache / 'sources.json')
 
-    pages = _read_pages(project, roots)
-    home = next(page for page in pages if page.output == HOME)
-    config = SiteConfig(home.title, site_url, source_url, preview_image(home))
-    navigations = navigation(pages)
+    pages, read_problems, failed = _read_pages(project, roots, generator, read)
+    site = _with_home(pages, roots, site_name)
+    home = next(page for page in site if page.output == HOME)
+    config = SiteConfig(site_name or home.title, site_url, source_url, preview_image(home))
+    keys = _keys(project, roots, site, config, generator)
+    stale = [page for page in site if not _up_to_date(page, keys[page.output], manifest, out)]
+    parsed, problems, math = _parse_and_typeset(stale, cache)
 
-    manifest = _load_manifest(cache)
-    keys = _keys(project, roots, pages, config)
-    stale = [page for page in pages if not _up_to_date(page, keys[page.output], manifest, out)]
+    assets = _check_references(project, site, stale, parsed, problems, failed)
+    for page in stale:
+        problems[page.output].extend(describe_images(project, page.source, page.output,
+                                                     parsed[page.output], assets[page.output]))
+    rendering = {page.output for page in stale}
+    for page in site:
+        if page.output in rendering:
+            continue
+        stored = manifest[str(page.output)]['problems']
+        problems[page.output] = [_problem(page.source, *problem) for problem in stored]
+    report.problems = sorted(read_problems + [problem for page in site
+                                              for problem in problems[page.output]],
+                             key=lambda problem: (str(problem.path), problem.line or 0))
+    report.failed = sorted(str(page.source) for page in failed.values())
+    if strict and report.problems:
+        raise BuildFailed(report.problems)
 
-    parsed = _parse_notes(stale)
-    assets = _check_references(project, pages, stale, parsed)
-    image_errors = [error for page in stale for error in describe_images(
-        project, page.source, page.output, parsed[page.output], assets[page.output])]
-    if image_errors:
-        raise BuildFailed(image_errors)
-    formulas = [f for page in stale for section in parsed[page.output] for notes in section for f in notes.formulas]
-    math, errors = typeset(formulas, cache)
-    if errors:
-        raise BuildFailed(errors)
-
+    navigations = navigation(site)
     written: Dict[PurePosixPath, bytes] = {}
     for page in stale:
-        notes = [Markup(''.join(render(notes, math) for notes in section)) for section in parsed[page.output]]
-        has_math = any(notes.formulas for section in parsed[page.output] for notes in section)
-        html = render_page(page, notes, navigations[page.output], config, has_math, pages).encode()
-        written[page.output] = html
-        manifest[str(page.output)] = {'key': keys[page.output], 'sha': _digest(html),
-                                      'assets': {str(k): str(v) for k, v in sorted(assets[page.output].items())}}
+        sections = parsed[page.output]
+        notes = [Markup(''.join(render(notes, math) for notes in section)) for section in sections]
+        formulas = sum(len(notes.formulas) for section in sections for notes in section)
+        html = render_page(page, notes, navigations[page.output], config, formulas > 0, site)
+        written[page.output] = html.encode()
+        manifest[str(page.output)] = {
+            'key': keys[page.output], 'sha': _digest(written[page.output]), 'formulas': formulas,
+            'assets': {str(k): str(v) for k, v in sorted(assets[page.output].items())},
+            'problems': [_stored(problem) for problem in problems[page.output]]}
         report.rendered.append(str(page.output))
-    manifest = {str(page.output): manifest[str(page.output)] for page in pages}
+        report.rendered_formulas += formulas
+    manifest = {str(page.output): manifest[str(page.output)] for page in site}
+    report.formulas = sum(entry['formulas'] for entry in manifest.values())
 
     # Every file of the site, by its path in it: the pages just rendered, the other files, the
     # files the notes point to, and the sitemap.
@@ -138,23 +189,25 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
         for target, source in entry['assets'].items():
             written[PurePosixPath(target)] = (project / source).read_bytes()
     written.update(site_files())
-    for page in pages:
+    for page in site:
         if page.source.suffix == '.ipynb':
             written.update(notebook_files(page.output, read_notebook(page.source, page.text)))
-    dates, undated = commit_dates(project, [page.source for page in pages])
+    dates, undated = commit_dates(project, [page.source for page in site])
     if undated:
         report.notes.append('sitemap.xml has no lastmod for sources with uncommitted changes: ' +
-                            ', '.join(map(str, undated)) + '; commit them, then run `make docs` again')
-    written[PurePosixPath('sitemap.xml')] = sitemap(pages, site_url, dates).encode()
+                            ', '.join(map(str, undated)) +
+                            '; commit them, then run `make docs` again')
+    written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
 
-    expected = {str(page.output) for page in pages} | {str(path) for path in written}
+    expected = {str(page.output) for page in site} | {str(path) for path in written}
     for path, data in sorted(written.items()):
         if write_if_changed(out / path, data):
             report.written.append(str(path))
     report.removed = _remove_others(out, expected)
-    _save_manifest(cache, manifest)
-    report.pages = len(pages)
-    for index, left in unlinked_pages(pages):
+    _save(cache / 'manifest.json', manifest)
+    _save(cache / 'sources.json', read)
+    report.pages = len(site)
+    for index, left in unlinked_pages(site):
         names = ', '.join(page.source.name for page in left)
         report.notes.append(f'{index.source} does not link to {names}, so they follow the pages '
                             'it links to, by name')
@@ -162,48 +215,104 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     return report
 
 
-def _read_pages(project: Path, roots: List[str]) -> List[Page]:
+def _read_pages(project: Path, roots: List[str], generator: str,
+                read: Dict[str, dict]) -> Tuple[List[Page], List[SourceError],
+                                                Dict[PurePosixPath, Page]]:
     """
     ## Reading
 
-    The pages of the sources, read, split and with their front matter taken. A source with
-    nothing to show has no page; the first source folder must have a home page.
+    The pages of the sources, read, split and with their front matter taken; the problems
+    found; and the pages that an error leaves without a page, by their path in the site. A
+    source with nothing to show has no page.
+
+    Splitting every source again would be most of the time of a build with nothing changed, so
+    what was read of each source is kept in `read` (by its path in the project), with a digest
+    of its text and of the generator; a source whose digest is unchanged is not read again.
     """
-    pages, errors = [], []
-    for page in find_pages(project, roots):
+    pages, problems, failed = [], [], {}
+    sources = find_pages(project, roots)
+    for page in sources:
         try:
             page.text = read_source(project / page.source, page.source)
-            page.sections = split(page.source, page.text)
-            meta = take_front_matter(page.source, page.sections)
         except SourceError as error:
-            errors.append(error)
+            problems.append(error)
+            failed[page.output] = page
             continue
-        if page.sections:
-            page.title = meta.get('title', page.source.name)
-            page.summary = meta.get('summary', '')
+        digest = _digest((generator + page.text).encode())
+        if read.get(str(page.source), {}).get('digest') != digest:
+            read[str(page.source)] = _read(page, digest)
+        entry = read[str(page.source)]
+        problems.extend(_problem(page.source, *problem) for problem in entry['problems'])
+        if entry['failed']:
+            failed[page.output] = page
+        elif entry['sections']:
+            page.sections = [Section([Notes(*notes) for notes in section_notes], code)
+                             for section_notes, code in entry['sections']]
+            page.title, page.summary = entry['title'], entry['summary']
             pages.append(page)
-    if errors:
-        raise BuildFailed(errors)
-    if not any(page.output == HOME for page in pages):
-        raise BuildError(f'the home page comes from the docstring of {roots[0]}/__init__.py, '
-                         'which is missing or empty')
-    return pages
+    for source in set(read) - {str(page.source) for page in sources}:
+        del read[source]
+    return pages, problems, failed
 
 
-def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig) -> Dict[PurePosixPath, str]:
+def _read(page: Page, digest: str) -> dict:
+    """
+    What the build keeps of a source: its sections, title and summary, and its problems; or,
+    for a source with an error, whether it `failed`.
+    """
+    found: List[SourceError] = []
+    try:
+        sections = split(page.source, page.text, found)
+        meta = take_front_matter(page.source, sections, found)
+    except SourceError as error:
+        return {'digest': digest, 'failed': True,
+                'problems': [_stored(problem) for problem in found + [error]]}
+    # An index without a heading is named after its folder.
+    name = page.source.parent.name if page.is_index else page.source.name
+    title, summary = title_and_summary(sections, meta, name) if sections else ('', '')
+    return {'digest': digest, 'failed': False, 'title': title, 'summary': summary,
+            'problems': [_stored(problem) for problem in found],
+            'sections': [[[[notes.text, notes.line, notes.kind] for notes in section.notes],
+                          section.code] for section in sections]}
+
+
+def _with_home(pages: List[Page], roots: List[str], site_name: Optional[str]) -> List[Page]:
+    """
+    ## A home page
+
+    The pages, with a home page made for them if the top folder has none (no `__init__.py`,
+    nothing to show in it, or an error): its name, and the list of pages every home page has.
+    """
+    if any(page.output == HOME for page in pages):
+        return pages
+    return [generated_home(PurePosixPath(Path(roots[0]).as_posix()), site_name)] + pages
+
+
+def _generator() -> str:
+    """
+    A digest of the generator: its code, template and stylesheet, and the versions of the
+    libraries it uses.
+    """
+    files = sorted((str(path.relative_to(GENERATOR)), _digest(path.read_bytes()))
+                   for path in GENERATOR.rglob('*')
+                   if path.is_file() and '__pycache__' not in path.parts)
+    versions = [(library, metadata.version(library)) for library in LIBRARIES]
+    versions.append(('katex', katex_version()))
+    return _digest(json.dumps([files, versions]).encode())
+
+
+def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig,
+          generator: str) -> Dict[PurePosixPath, str]:
     """
     The key of each page: a digest of everything its HTML depends on.
     """
-    generator = sorted((str(path.relative_to(GENERATOR)), _digest(path.read_bytes()))
-                       for path in GENERATOR.rglob('*') if path.is_file() and '__pycache__' not in path.parts)
-    versions = [(library, metadata.version(library)) for library in LIBRARIES] + [('katex', katex_version())]
-    files = sorted(str(path.relative_to(project)) for root in roots for path in (project / root).rglob('*')
+    files = sorted(str(path.relative_to(project)) for root in roots
+                   for path in (project / root).rglob('*')
                    if path.is_file() and '__pycache__' not in path.parts)
     site = [(str(page.output), str(page.source), page.title, page.summary)
             for page in reading_order(pages)]
     images = image_sizes(project, roots)
-    shared = _digest(json.dumps([generator, versions, files, site, config.__dict__, images])
-                     .encode())
+    shared = _digest(json.dumps([generator, files, site, config.__dict__, images]).encode())
     return {page.output: _digest((shared + page.text).encode()) for page in pages}
 
 
@@ -217,83 +326,132 @@ def _up_to_date(page: Page, key: str, manifest: dict, out: Path) -> bool:
             and _digest(path.read_bytes()) == entry['sha'])
 
 
-def _parse_notes(pages: List[Page]) -> Dict[PurePosixPath, List[List[ParsedNotes]]]:
+def _parse_and_typeset(pages: List[Page], cache: Path):
     """
-    ## Parsing the notes
+    ## Parsing the notes, and their math
 
-    The parsed notes of each section of each page. The ids of the headings must differ from each
-    other and from the sections' ids all over the page, so one set of ids serves the page.
+    The parsed notes of each section of each page, the problems found on the way, by page, and
+    the HTML of the formulas. A formula KaTeX cannot read is an error, and the page shows it as
+    written. The ids of the headings must differ from each other and from the sections' ids
+    all over the page, so one set of ids serves the page.
     """
-    parsed, errors = {}, []
+    parsed: Dict[PurePosixPath, PageNotes] = {}
+    problems: Dict[PurePosixPath, List[SourceError]] = {}
     for page in pages:
         ids = {section_id(number) for number in range(1, len(page.sections) + 1)}
-        try:
-            parsed[page.output] = [[parse(page.source, notes, ids) for notes in section.notes]
-                                   for section in page.sections]
-        except SourceError as error:
-            errors.append(error)
-    if errors:
-        raise BuildFailed(errors)
-    return parsed
+        problems[page.output] = []
+        parsed[page.output] = [[parse(page.source, notes, ids, problems[page.output])
+                                for notes in section.notes] for section in page.sections]
+    formulas = [formula for page in pages for section in parsed[page.output]
+                for notes in section for formula in notes.formulas]
+    typesetting = start_typesetting(formulas, cache)
+    # While KaTeX works, in a process of its own, the code of the pages is highlighted, the
+    # other long part of writing them.
+    for page in pages:
+        if page.source.suffix == '.py':
+            highlight_file(page.text)
+    math, errors = typesetting()
+    by_source = {page.source: page.output for page in pages}
+    for error in errors:
+        problems[by_source[PurePosixPath(error.path.as_posix())]].append(error)
+    return parsed, problems, math
 
 
-def _check_references(project: Path, pages: List[Page], stale: List[Page],
-                      parsed: Dict[PurePosixPath, List[List[ParsedNotes]]]) -> Dict[PurePosixPath, Dict]:
+def _check_references(project: Path, site: List[Page], stale: List[Page],
+                      parsed: Dict[PurePosixPath, PageNotes],
+                      problems: Dict[PurePosixPath, List[SourceError]],
+                      failed: Dict[PurePosixPath, Page]) -> Dict[PurePosixPath, Dict]:
     """
     ## Links and images
 
     Every local link of the notes must lead to a page of the site or to a file beside the
     sources (an image, say), which is then copied into the site; every image must be such a
     file. Links to other sites are left as they are. Returns the files to copy for each page,
-    by their path in the site.
+    by their path in the site. A link or image that leads nowhere is an error, and is left out
+    of the page.
     """
-    outputs = {page.output for page in pages}
-    assets, errors = {}, []
+    outputs = {page.output for page in site}
+    sources = {page.source: page.output for page in site + list(failed.values())}
+    assets = {}
     for page in stale:
         assets[page.output] = {}
-        for reference in (r for section in parsed[page.output] for notes in section for r in notes.references):
+        notes = [notes for section in parsed[page.output] for notes in section]
+        # The ids of the page, which its anchors (`#margin-loss`) must name.
+        ids = notes[0].env['ids'] if notes else set()
+        for reference in (reference for part in notes for reference in part.references):
             try:
-                asset = _resolve(project, page, reference, outputs)
+                asset = _resolve(project, page, reference, ids, outputs, sources, failed)
             except SourceError as error:
-                errors.append(error)
+                problems[page.output].append(error)
+                unlink(reference)
                 continue
             if asset is not None:
                 assets[page.output][asset[0]] = asset[1]
-    if errors:
-        raise BuildFailed(errors)
     return assets
 
 
-def _resolve(project: Path, page: Page, reference: Reference, outputs):
+def _resolve(project: Path, page: Page, reference: Reference, ids: Set[str],
+             outputs: Set[PurePosixPath], sources: Dict[PurePosixPath, PurePosixPath],
+             failed: Dict[PurePosixPath, Page]) -> Optional[Tuple[PurePosixPath, PurePosixPath]]:
     """
     Where a reference leads: `None` for another site, an anchor or a page; `(path in the site,
     path in the project)` for a file to copy. A local path is read relative to the page, which
-    sits at the same place in the site as its source does among the sources.
+    sits at the same place in the site as its source does among the sources. An anchor of the
+    page itself must be one of its `ids`; those of other pages are not checked.
+
+    As on labml.ai's site, a link to a folder (`../`, `ppo`) leads to its index page, and a
+    link without an extension (`../feed_forward`) to the page of that name; the link is pointed
+    at that page's file, so that it works from the file system too.
     """
     parts = urlsplit(reference.target)
+    if not (parts.scheme or parts.netloc or parts.path) and unquote(parts.fragment) not in ids:
+        raise SourceError(page.source, reference.line,
+                          f'the link {reference.target} leads to no anchor of this page: a '
+                          'heading, or an HTML element with that id')
     if parts.scheme or parts.netloc or not parts.path:
         return None
     what = 'image' if reference.image else 'link'
     if parts.path.startswith('/'):
-        raise SourceError(page.source, reference.line, f'the {what} {reference.target} is absolute; make it '
-                                                       'relative to this file, so that it works wherever the site is')
+        raise SourceError(page.source, reference.line,
+                          f'the {what} {reference.target} is absolute; make it relative to this '
+                          'file, so that it works wherever the site is')
     path = unquote(parts.path)
     in_site = _normalise(page.output.parent / path)
     in_project = _normalise(page.source.parent / path)
     if in_site is None or in_project is None or not in_project.is_relative_to(page.root):
-        raise SourceError(page.source, reference.line, f'the {what} {reference.target} leads out of '
-                                                       f'{page.root}/, out of the site')
-    if in_site in outputs and not reference.image:
-        return None
+        raise SourceError(page.source, reference.line, f'the {what} {reference.target} leads out '
+                                                       f'of {page.root}/, out of the site')
+    if not reference.image:
+        # The page itself, a folder's index, the page of a name without an extension, or the
+        # page of a source.
+        written = parts.path.rstrip('/')
+        candidates = [(in_site, parts.path), (in_site / 'index.html', f'{written}/index.html')]
+        if not in_site.suffix and in_site.name:
+            candidates.append((in_site.with_suffix('.html'), f'{written}.html'))
+        if in_project in sources:
+            folder = posixpath.dirname(written)
+            name = sources[in_project].name
+            candidates.append((sources[in_project], f'{folder}/{name}' if folder else name))
+        for target, address in candidates:
+            if target in outputs:
+                if address != parts.path:
+                    retarget(reference, urlunsplit(parts._replace(path=address)))
+                return None
+        broken = next((failed[target] for target, _ in candidates if target in failed), None)
+        if broken is not None:
+            raise SourceError(page.source, reference.line,
+                              f'the link {reference.target} leads to the page of '
+                              f'{broken.source}, which cannot be rendered (see its errors)')
     file = project / in_project
     if not file.is_file():
-        raise SourceError(page.source, reference.line, f'the {what} {reference.target} leads to {in_project}, '
-                                                       'which does not exist' +
-                          ('' if reference.image else f', nor does a page {in_site}'))
+        raise SourceError(page.source, reference.line,
+                          f'the {what} {reference.target} leads to {in_project}, which does not '
+                          'exist' + ('' if reference.image else f', nor does a page {in_site}'))
     if file.suffix.lower() not in ASSET_SUFFIXES:
-        raise SourceError(page.source, reference.line, f'the {what} {reference.target} leads to a file that is '
-                                                       f'not part of the site; link to a page, or to a file of type '
-                                                       f'{", ".join(sorted(ASSET_SUFFIXES))}')
+        raise SourceError(page.source, reference.line,
+                          f'the {what} {reference.target} leads to a file that is not part of '
+                          'the site; link to a page, or to a file of type '
+                          f'{", ".join(sorted(ASSET_SUFFIXES))}')
     return in_site, in_project
 
 
@@ -320,8 +478,9 @@ def _check_output_folder(out: Path):
     holds files but no `sitemap.xml`: a folder not made by this generator.
     """
     if out.is_dir() and any(out.iterdir()) and not (out / 'sitemap.xml').is_file():
-        raise BuildError(f'{out} holds files but no sitemap.xml, so it was not made by this generator, '
-                         'and the build would delete its files; choose another folder with --out')
+        raise BuildError(f'{out} holds files but no sitemap.xml, so it was not made by this '
+                         'generator, and the build would delete its files; choose another folder '
+                         'with --out')
 
 
 def _remove_others(out: Path, expected: set) -> List[str]:
@@ -344,41 +503,89 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_manifest(cache: Path) -> dict:
-    path = cache / 'manifest.json'
-    return json.loads(path.read_text()) if path.is_file() else {}
+def _stored(problem: SourceError) -> list:
+    """
+    A problem of a page, as the manifest keeps it: whether it is a warning, its line, its
+    message.
+    """
+    return [isinstance(problem, SourceWarning), problem.line, problem.message]
 
 
-def _save_manifest(cache: Path, manifest: dict):
-    write_if_changed(cache / 'manifest.json', json.dumps(manifest, indent=1, sort_keys=True).encode())
+def _problem(source: PurePosixPath, warning: bool, line: Optional[int], message: str):
+    return (SourceWarning if warning else SourceError)(Path(source), line, message)
+
+
+def _load(path: Path) -> dict:
+    """
+    What the cache file `path` holds, if it was written by this version of the build.
+    """
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    return stored.get('entries', {}) if stored.get('version') == CACHE_VERSION else {}
+
+
+def _save(path: Path, entries: dict):
+    stored = {'version': CACHE_VERSION, 'entries': entries}
+    write_if_changed(path, json.dumps(stored, sort_keys=True).encode())
 
 
 def main(arguments: List[str] = None) -> int:
     """
     ## The command
 
-    Prints one line of what was done, or every error, one `file:line: message` a line, and
-    returns the exit status.
+    Prints one line of what was done, and every problem, one `file:line: message` a line, and
+    returns the exit status: 1 when anything was reported.
     """
-    parser = argparse.ArgumentParser(prog='python -m tools.build', description='Builds the annotated site.')
+    parser = argparse.ArgumentParser(prog='python -m tools.build',
+                                     description='Builds the annotated site of Python and '
+                                                 'Markdown sources.')
     parser.add_argument('roots', nargs='+', help='source folders; the first is the top of the site')
     parser.add_argument('--out', default='docs', help='the site folder (default: docs)')
     parser.add_argument('--cache', default='.build', help='the build cache (default: .build)')
-    parser.add_argument('--site-url', default=SITE_URL, help=f'where the site is published (default: {SITE_URL})')
+    parser.add_argument('--keep-going', action='store_true',
+                        help='render every page that can be, instead of failing on the first '
+                             'problem; still exits with 1 when anything was reported')
+    parser.add_argument('--site-name', help='the name of the site on every page (default: the '
+                                            'title of the home page)')
+    parser.add_argument('--site-url', default=SITE_URL,
+                        help=f'where the site is published (default: {SITE_URL})')
     parser.add_argument('--source-url', default=SOURCE_URL,
-                        help=f'the address of the repository\'s files, for "view source" (default: {SOURCE_URL})')
+                        help='the address of the repository\'s files, for "view source" '
+                             f'(default: {SOURCE_URL})')
     options = parser.parse_args(arguments)
     try:
         report = build(Path.cwd(), options.roots, Path(options.out), Path(options.cache),
-                       options.site_url, options.source_url)
-    except (BuildFailed, BuildError, SourceError) as error:
+                       options.site_url, options.source_url, site_name=options.site_name,
+                       strict=not options.keep_going)
+    except BuildFailed as failure:
+        print(failure, file=sys.stderr)
+        print(f'{_tally(failure.errors)}: nothing was written; --keep-going renders every page '
+              'that can be', file=sys.stderr)
+        return 1
+    except (BuildError, SourceError) as error:
         print(error, file=sys.stderr)
         return 1
-    print(f'{options.out}: {report.pages} pages, {len(report.rendered)} rendered, {len(report.written)} files '
-          f'written, {len(report.removed)} removed, in {report.seconds:.2f} s')
+    print(f'{options.out}: {report.pages} pages ({len(report.rendered)} rendered), '
+          f'{report.formulas} formulas ({report.rendered_formulas} on the pages rendered), '
+          f'{len(report.written)} files written, {len(report.removed)} removed, '
+          f'in {report.seconds:.2f} s')
     for note in report.notes:
         print(f'note: {note}')
-    return 0
+    if not report.problems:
+        return 0
+    print('\n'.join(map(str, report.problems)), file=sys.stderr)
+    unrendered = f'; no page for {", ".join(report.failed)}' if report.failed else ''
+    print(_tally(report.problems) + unrendered, file=sys.stderr)
+    return 1
+
+
+def _tally(problems: List[SourceError]) -> str:
+    """
+    How many errors and warnings: `2 errors, 1 warning`.
+    """
+    warnings = sum(isinstance(problem, SourceWarning) for problem in problems)
+    errors = len(problems) - warnings
+    return (f'{errors} error{"s" * (errors != 1)}, '
+            f'{warnings} warning{"s" * (warnings != 1)}')
 
 
 if __name__ == '__main__':

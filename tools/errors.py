@@ -1,25 +1,33 @@
 """
 ---
 title: Errors that point at a line
-summary: The one exception of the generator, SourceError, which names the file and line to fix.
+summary: The exceptions of the generator; SourceError names the file and line to fix.
 ---
 
 # Errors that point at a line
 
-Every mistake the generator can find in a source (a syntax error, a file that is not UTF-8, an
+Every problem the generator can find in a source (a syntax error, a file that is not UTF-8, an
 invalid formula, a `$` without its partner, a link to an image that is not there) is reported as
 a `SourceError`, printed as `path:line: what is wrong`, the form editors and terminals turn into
 a link to the line.
+
+Some problems are *errors*: the page cannot be rendered as written (a syntax error, a formula
+KaTeX cannot read) or would mislead its reader (a link to nothing). Others are *warnings*,
+`path:line: warning: what is odd`: the page renders as its author most likely meant, and
+saying so is enough (a docstring that Python reads differently from the page, an unknown
+key of the front matter). A strict build, the default, fails on both.
 """
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 
 class SourceError(Exception):
     """
     A problem with a source file, at a line (1-based) when one is known.
     """
+    # What comes between the place and the message: nothing for an error.
+    label = ''
 
     def __init__(self, path: Path, line: Optional[int], message: str):
         self.path = Path(path)
@@ -29,7 +37,24 @@ class SourceError(Exception):
 
     def __str__(self):
         where = f'{self.path}:{self.line}' if self.line else f'{self.path}'
-        return f'{where}: {self.message}'
+        return f'{where}: {self.label}{self.message}'
+
+
+class SourceWarning(SourceError):
+    """
+    A problem that leaves the page readable as its author meant it.
+    """
+    label = 'warning: '
+
+
+def warn(problems: Optional[List[SourceError]], warning: SourceWarning):
+    """
+    Records a warning in `problems`; a caller that passes no list to collect warnings in gets
+    each one raised, as an error.
+    """
+    if problems is None:
+        raise warning
+    problems.append(warning)
 
 
 class BuildError(Exception):
@@ -41,7 +66,7 @@ class BuildError(Exception):
 
 class BuildFailed(Exception):
     """
-    All the source errors a build found, so that one run reports them all; printed one a line.
+    All the problems a build found, so that one run reports them all; printed one a line.
     """
 
     def __init__(self, errors):

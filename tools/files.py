@@ -1,7 +1,8 @@
 """
 ---
 title: Writing files
-summary: Every file of the site is written to a temporary file and renamed, and only when its content changed.
+summary: Every file of the site is written to a temporary file and renamed, and only when its
+  content changed.
 ---
 
 # Writing files
@@ -29,7 +30,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     if path.is_file() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.',
+                                             suffix='.tmp')
     try:
         with os.fdopen(descriptor, 'wb') as file:
             file.write(data)

@@ -1,7 +1,8 @@
 """
 ---
 title: Front matter
-summary: The YAML block at the top of a module docstring that gives a page its title and summary.
+summary: The YAML block at the top of a module docstring that gives a page its title and summary;
+  without it, the first heading names the page.
 ---
 
 # Front matter
@@ -18,24 +19,33 @@ summary: Squash, routing by agreement and the margin loss.
 The `title` names the page in the browser's tab, in the site's lists and in previews of shared
 links; the `summary` is its meta description and the text of those previews. The block is taken
 out of the notes, so the reader sees it only through its effects.
+
+A page without a `title` takes the text of its first heading, the way a reader would name
+it, and only a page without headings is named by its file. A page without a `summary` takes
+the first paragraph of its module docstring, if it is text (no formula, no picture).
 """
 
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import yaml
 
-from tools.errors import SourceError
+from tools.errors import SourceError, SourceWarning, warn
+from tools.markdown import outline
 from tools.split import Section
 
-# The keys a page may set; any other is most likely a typo, and stops the build.
+# The keys a page may set; any other is most likely a typo, and is reported.
 KEYS = ('title', 'summary')
+# The longest summary taken from a paragraph, in characters.
+SUMMARY_LENGTH = 300
 
 
-def take_front_matter(path: Path, sections: List[Section]) -> Dict[str, str]:
+def take_front_matter(path: Path, sections: List[Section],
+                      problems: List[SourceError] = None) -> Dict[str, str]:
     """
     The front matter of the module docstring (the notes of kind `module`, in the first section),
-    removed from it; `{}` when there is none.
+    removed from it; `{}` when there is none. An unknown key is left out, with a warning in
+    `problems`.
 
     The removed lines are replaced by empty lines, so that the lines after them keep their
     numbers for error messages.
@@ -50,8 +60,9 @@ def take_front_matter(path: Path, sections: List[Section]) -> Dict[str, str]:
         return {}
     closing = next((i for i in range(opening + 1, len(lines)) if lines[i].rstrip() == '---'), None)
     if closing is None:
-        raise SourceError(path, notes.line + opening, 'the front matter opened here with `---` is never '
-                                                      'closed: add a line `---` after its last key')
+        raise SourceError(path, notes.line + opening, 'the front matter opened here with `---` is '
+                                                      'never closed: add a line `---` after its '
+                                                      'last key')
     try:
         meta = yaml.safe_load('\n'.join(lines[opening + 1:closing]))
     except yaml.YAMLError as error:
@@ -60,14 +71,42 @@ def take_front_matter(path: Path, sections: List[Section]) -> Dict[str, str]:
         problem = getattr(error, 'problem', None) or str(error)
         raise SourceError(path, line, f'the front matter is not valid YAML: {problem}') from None
     meta = {} if meta is None else meta
+    first = notes.line + opening + 1
+    keys = {line.split(':', 1)[0].strip(): first + number
+            for number, line in enumerate(lines[opening + 1:closing]) if ':' in line}
     if not isinstance(meta, dict):
-        raise SourceError(path, notes.line + opening + 1, 'the front matter must be `key: value` lines, '
-                                                          f'with the keys {", ".join(KEYS)}')
+        raise SourceError(path, first, 'the front matter must be `key: value` lines, with the '
+                                       f'keys {", ".join(KEYS)}')
     for key, value in meta.items():
         if key not in KEYS:
-            raise SourceError(path, notes.line + opening + 1, f'unknown front matter key `{key}`; the keys '
-                                                              f'are {", ".join(KEYS)}')
-        if not isinstance(value, str):
-            raise SourceError(path, notes.line + opening + 1, f'the front matter `{key}` must be text')
+            warn(problems, SourceWarning(path, keys.get(str(key), first),
+                                         f'unknown front matter key `{key}`, left out; the keys '
+                                         f'are {", ".join(KEYS)}'))
+        elif not isinstance(value, str):
+            raise SourceError(path, first, f'the front matter `{key}` must be text')
     notes.text = '\n' * (closing + 1) + '\n'.join(lines[closing + 1:])
-    return {key: ' '.join(value.split()) for key, value in meta.items()}
+    return {key: ' '.join(value.split()) for key, value in meta.items() if key in KEYS}
+
+
+def title_and_summary(sections: List[Section], meta: Dict[str, str],
+                      name: str) -> Tuple[str, str]:
+    """
+    ## Without front matter
+
+    The title and summary of a page: those of its front matter `meta`, or else the text of the
+    first heading of its notes (or `name`), and the first paragraph of its module docstring,
+    cut at a word near `SUMMARY_LENGTH` characters.
+    """
+    title, summary = meta.get('title'), meta.get('summary')
+    if title is None:
+        title = next((text for section in sections for notes in section.notes
+                      for tag, text, _ in outline(notes.text) if tag.startswith('h') and text),
+                     name)
+    if summary is None:
+        module = [notes for notes in sections[0].notes if notes.kind == 'module'][:1]
+        paragraphs = [(text, rich) for notes in module for tag, text, rich in outline(notes.text)
+                      if tag == 'p']
+        summary = paragraphs[0][0] if paragraphs and not paragraphs[0][1] else ''
+        if len(summary) > SUMMARY_LENGTH:
+            summary = summary[:SUMMARY_LENGTH].rsplit(' ', 1)[0] + ' …'
+    return title, summary

@@ -1,7 +1,8 @@
 """
 ---
 title: Highlighting code
-summary: Pygments colours the code column, the code blocks and the inline code of the notes, in a light and a dark theme.
+summary: Pygments colours the code column, the code blocks and the inline code of the notes, in a
+  light and a dark theme.
 ---
 
 # Highlighting code
@@ -12,15 +13,14 @@ colours are two Pygments styles, one for light screens and one for dark, chosen 
 reader's `prefers-color-scheme`.
 """
 
-from pathlib import Path
-from typing import List
+from functools import lru_cache
+from typing import List, Optional
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer, get_lexer_by_name
+from pygments.lexer import Lexer
+from pygments.lexers import PythonLexer, TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
-
-from tools.errors import SourceError
 
 # The Pygments styles for light and dark screens.
 LIGHT_STYLE = 'default'
@@ -30,6 +30,7 @@ DARK_STYLE = 'github-dark'
 FORMATTER = HtmlFormatter(nowrap=True)
 
 
+@lru_cache(maxsize=512)
 def highlight_file(text: str) -> List[str]:
     """
     ## The code column
@@ -38,26 +39,34 @@ def highlight_file(text: str) -> List[str]:
     string or a bracket that spans lines is read as one token, then cut at the new lines; the
     formatter closes its tags at every line end, so that each line stands alone.
     `stripnl=False` keeps leading blank lines, so that line `k` of the result is line `k` of the
-    file.
+    file. The results of the last files are kept, so that [the build](build.html) can
+    highlight them while KaTeX works, before it writes the pages.
     """
     html = highlight(text, PythonLexer(stripnl=False, ensurenl=True), FORMATTER)
     return html.split('\n')[:-1]
 
 
-def highlight_block(code: str, language: str, path: Path, line: int) -> str:
+@lru_cache(maxsize=None)
+def lexer(language: str) -> Optional[Lexer]:
+    """
+    The Pygments lexer of a language, by its short name; `None` for a name Pygments does not
+    know, most likely a typo, which [the notes](markdown.html) report.
+    """
+    try:
+        return get_lexer_by_name(language, stripnl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlight_block(code: str, language: str) -> str:
     """
     ## Code blocks in the notes
 
-    A fenced code block, in the language its opening fence names (Python when it names none).
-    A language Pygments does not know stops the build: most likely it is a typo.
+    A fenced code block, in the language its opening fence names (Python when it names none);
+    in a language Pygments does not know, plain text.
     """
-    try:
-        lexer = get_lexer_by_name(language or 'python', stripnl=False)
-    except ClassNotFound:
-        raise SourceError(path, line, f'the code block names the language `{language}`, which Pygments '
-                                      f'does not know; use a Pygments short name such as `python` or '
-                                      f'`bash`') from None
-    return f'<pre class="highlight"><code>{highlight(code, lexer, FORMATTER)}</code></pre>\n'
+    chosen = lexer(language or 'python') or TextLexer(stripnl=False)
+    return f'<pre class="highlight"><code>{highlight(code, chosen, FORMATTER)}</code></pre>\n'
 
 
 def highlight_inline(code: str) -> str:

@@ -1,7 +1,8 @@
 """
 ---
 title: Math with KaTeX, in one process
-summary: Every formula of a build is typeset by KaTeX in a single Node.js process, to HTML and MathML, and cached.
+summary: Every formula of a build is typeset by KaTeX in a single Node.js process, to HTML and
+  MathML, and cached.
 ---
 
 # Math with KaTeX, in one process
@@ -23,7 +24,7 @@ KaTeX that made them, so that a rebuild typesets only new formulas.
 import json
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from tools.errors import BuildError, SourceError
 from tools.files import write_if_changed
@@ -45,14 +46,29 @@ def katex_version() -> str:
                          'or `npm ci`') from None
 
 
-def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str], str], List[SourceError]]:
+# The HTML of each formula, by `Formula.key`, and the errors.
+Results = Tuple[Dict[Tuple[bool, str], str], List[SourceError]]
+
+
+def typeset(formulas: List[Formula], cache: Path) -> Results:
     """
     ## Typesetting
 
     The HTML of each formula, by `Formula.key`, and an error for each place where a formula
     KaTeX cannot read is written, naming the file, the line, the formula and KaTeX's reason.
     """
+    return start_typesetting(formulas, cache)()
+
+
+def start_typesetting(formulas: List[Formula], cache: Path) -> Callable[[], Results]:
+    """
+    Starts typesetting, and returns the function that waits for the results. KaTeX works in
+    a process of its own, so that the build can do other work (highlighting the code, say)
+    on another core meanwhile.
+    """
     version = katex_version()
+    if not formulas:
+        return lambda: ({}, [])
     cache_file = cache / 'katex.json'
     stored = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     known = stored.get('formulas', {}) if stored.get('version') == version else {}
@@ -62,36 +78,57 @@ def typeset(formulas: List[Formula], cache: Path) -> Tuple[Dict[Tuple[bool, str]
 
     # The formulas not typeset before, each once, in a fixed order.
     missing = sorted({f.key for f in formulas if name(f.key) not in known})
-    failed = {}
-    if missing:
-        for key, result in zip(missing, _run_katex(missing)):
-            if 'html' in result:
-                known[name(key)] = result['html']
-            else:
-                failed[key] = result['error']
-        write_if_changed(cache_file, json.dumps({'version': version, 'formulas': known}, sort_keys=True).encode())
+    katex = _start_katex(missing) if missing else None
 
-    errors = [SourceError(f.path, f.line, f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
-              for f in formulas if f.key in failed]
-    results = {f.key: known[name(f.key)] for f in formulas if f.key not in failed}
-    return results, errors
+    def results() -> Results:
+        failed = {}
+        if katex is not None:
+            for key, result in zip(missing, _katex_results(katex)):
+                if 'html' in result:
+                    known[name(key)] = result['html']
+                else:
+                    failed[key] = result['error']
+            stored = {'version': version, 'formulas': known}
+            write_if_changed(cache_file, json.dumps(stored, sort_keys=True).encode())
+        errors = [SourceError(f.path, f.line,
+                              f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
+                  for f in formulas if f.key in failed]
+        return {f.key: known[name(f.key)] for f in formulas if f.key not in failed}, errors
+
+    return results
 
 
-def _run_katex(keys: List[Tuple[bool, str]]) -> List[dict]:
+def _start_katex(keys: List[Tuple[bool, str]]) -> subprocess.Popen:
     """
     ## The one process
 
-    Runs `katex_render.js` once for all the formulas.
+    Starts `katex_render.js` once for all the formulas, and gives it the formulas. It reads
+    them all before it writes anything, so writing them here cannot wait on its output.
     """
     request = json.dumps([{'tex': tex, 'display': display} for display, tex in keys])
     try:
-        done = subprocess.run(['node', str(SCRIPT)], input=request, capture_output=True, text=True,
-                              encoding='utf-8', cwd=SCRIPT.parent)
+        katex = subprocess.Popen(['node', str(SCRIPT)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 encoding='utf-8', cwd=SCRIPT.parent)
     except FileNotFoundError:
         raise BuildError('Node.js (`node`) is needed to typeset the math, and is not on the PATH: '
                          'install Node.js 20, then run `make setup`') from None
-    if done.returncode != 0:
-        raise BuildError(f'KaTeX failed ({SCRIPT.name} exited with {done.returncode}): '
-                         f'{done.stderr.strip()}\nIs KaTeX installed? Run `make setup`, or `npm ci`.')
-    return json.loads(done.stdout)
+    try:
+        katex.stdin.write(request)
+        katex.stdin.close()
+    except BrokenPipeError:
+        # The process ended early; its error is read with its results.
+        pass
+    return katex
 
+
+def _katex_results(katex: subprocess.Popen) -> List[dict]:
+    """
+    What the process wrote, once it is done: a result for each formula.
+    """
+    output, errors = katex.stdout.read(), katex.stderr.read()
+    if katex.wait() != 0:
+        raise BuildError(f'KaTeX failed ({SCRIPT.name} exited with {katex.returncode}): '
+                         f'{errors.strip()}\nIs KaTeX installed? Run `make setup`, or '
+                         '`npm ci`.')
+    return json.loads(output)

@@ -1,7 +1,8 @@
 r"""
 ---
 title: Markdown and math
-summary: The notes are CommonMark with $-delimited TeX, parsed by markdown-it-py and its dollarmath plugin.
+summary: The notes are CommonMark with $-delimited TeX, parsed by markdown-it-py and its dollarmath
+  plugin.
 ---
 
 # Markdown and math
@@ -24,13 +25,35 @@ Rendering a page's notes is two steps, with [KaTeX](katex.html) in between: `par
 the formulas of every page, which KaTeX renders in one go, and `render` writes the HTML with
 their results.
 
-A mistake stops the build with its file and line: a `$` that neither opens nor closes a formula,
-a code block in a language Pygments does not know. Links and images are collected here and
-checked by [the build](build.html), which knows every page of the site.
+A TeX environment on lines of its own, `\begin{align}` to `\end{align}` (or `cases`,
+`pmatrix`, ...), is displayed math too, without dollars around it, as on labml.ai's site:
+
+\begin{align}
+\mathbf{v}_j &= \frac{{\lVert \mathbf{s}_j \rVert}^2}{1 + {\lVert \mathbf{s}_j \rVert}^2}
+  \frac{\mathbf{s}_j}{\lVert \mathbf{s}_j \rVert} \\
+\mathbf{s}_j &= \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}
+\end{align}
+
+Left to Markdown, its `\\` would be eaten as an escaped backslash, and its `_..._` would turn
+into italics: raw TeX, mangled, on the page, and nothing said about it. KaTeX reads every
+environment labml.ai's sources use (`align`, `cases`, `pmatrix`, `array`), so the whole block
+goes to KaTeX as written.
+
+What is doubtful is reported with its file and line, and never reaches a reader silently:
+
+* a `$` that neither opens nor closes a formula is shown as a dollar sign, with a warning;
+* `$x $`, with a space before the closing dollar, which Pandoc's rules do not read as a formula
+  but labml.ai's generator does, is rendered as the formula and warned about, if what is
+  between the dollars looks like math (TeX, or a symbol such as `x`);
+* TeX left in the text, such as `\frac` outside any formula, is warned about;
+* a code block in a language Pygments does not know is shown as plain text, with a warning.
+
+Links and images are collected here and checked by [the build](build.html), which knows every
+page of the site.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
@@ -42,8 +65,8 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar
 
-from tools.errors import SourceError
-from tools.highlight import highlight_block, highlight_inline
+from tools.errors import SourceError, SourceWarning, warn
+from tools.highlight import highlight_block, highlight_inline, lexer
 from tools.images import picture
 from tools.split import Notes
 
@@ -66,11 +89,13 @@ class Formula:
 @dataclass
 class Reference:
     """
-    A link or an image: its target as written, and its line.
+    A link or an image: its target as written, and its line. The build may point its `token`
+    elsewhere (`ppo/` to `ppo/index.html`), or make it plain text where it leads nowhere.
     """
     target: str
     image: bool
     line: int
+    token: Token = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -97,10 +122,13 @@ def _markdown() -> MarkdownIt:
                       allow_blank_lines=False, double_inline=True)
     # A `$$` line may end a paragraph without a blank line before it, as a comment such as
     # `# The squash:` followed by `# $$...$$` would have it; so it may in a list item.
-    md.block.ruler.at('math_block', _math_block_that_interrupts(),
-                      {'alt': ['paragraph', 'reference', 'blockquote', 'list']})
-    md.core.ruler.before('text_join', 'lone_dollars', _lone_dollars)
+    interrupts = {'alt': ['paragraph', 'reference', 'blockquote', 'list']}
+    md.block.ruler.at('math_block', _math_block_that_interrupts(), interrupts)
+    # Before `code`: labml.ai's sources indent some environments as deep as a code block.
+    md.block.ruler.before('code', 'tex_environment', _tex_environment, interrupts)
+    md.core.ruler.before('text_join', 'math_left_in_text', _math_left_in_text)
     md.core.ruler.push('heading_ids', _heading_ids)
+    md.core.ruler.push('html_ids', _html_ids)
     for name, rule in RENDER_RULES.items():
         md.add_render_rule(name, rule)
     return md
@@ -126,21 +154,148 @@ def _math_block_that_interrupts():
     return math_block
 
 
-def _lone_dollars(state: StateCore):
-    r"""
-    ## Dollars without a partner
+# A line that opens a TeX environment, the commands that open and close one, and the end of
+# a line that closes one: nothing after it but a punctuation mark.
+ENVIRONMENT_START = re.compile(r'\s*\\begin\{[A-Za-z]+\*?\}')
+ENVIRONMENT_EDGE = re.compile(r'\\(begin|end)\{[A-Za-z]+\*?\}')
+ENVIRONMENT_END = re.compile(r'\\end\{[A-Za-z]+\*?\}\s*[.,;:]?\s*$')
 
-    After the inline rules ran, a `$` left in plain text opened no formula or closed none: the
-    math would reach the page as raw TeX. An escaped `\$` is a token of its own
-    (`text_special`), so this rule runs before those tokens are joined with the text.
+
+def _tex_environment(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    r"""
+    ## TeX environments without dollars
+
+    From a line that starts with `\begin{...}` to the line where every environment opened since
+    is closed, as a formula displayed on its own. An environment never closed, or followed by
+    text on its last line, is not one, and is left to Markdown (and then reported as TeX
+    outside a formula): prose is never typeset as math.
     """
-    for block, child in _inline_children(state.tokens):
-        if child.type == 'text' and '$' in child.content:
-            line = _line_of(state.env, block, child.content)
-            raise SourceError(state.env['path'], line,
-                              f'a `$` here neither opens nor closes a formula, in "{child.content.strip()}": '
-                              'write `\\$` for a dollar sign; a formula is `$...$` with no space just inside '
-                              'the dollars, and no digit just after the closing one')
+    if not ENVIRONMENT_START.match(state.src, state.bMarks[start], state.eMarks[start]):
+        return False
+    depth = 0
+    for line in range(start, end):
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        depth += sum(1 if edge == 'begin' else -1 for edge in ENVIRONMENT_EDGE.findall(text))
+        if depth <= 0:
+            break
+    else:
+        return False
+    if not ENVIRONMENT_END.search(text):
+        return False
+    if silent:
+        return True
+    token = state.push('math_block', 'math', 0)
+    token.block = True
+    token.content = '\n'.join(state.src[state.bMarks[number] + state.tShift[number]:
+                                        state.eMarks[number]] for number in range(start, line + 1))
+    token.markup = '\\begin'
+    token.map = [start, line + 1]
+    state.line = line + 1
+    return True
+
+
+# `$x $`: a formula with a space before its closing dollar, which Pandoc's rules do not close.
+SPACE_BEFORE_CLOSING = re.compile(r'\$(?=[^\s$])([^$]*?[^\s$])\s+\$(?!\d)')
+# A TeX command left in the text: a backslash and letters.
+TEX_COMMAND = re.compile(r'\\[A-Za-z]+')
+# What between two dollars is taken for a formula although its closing dollar follows a space:
+# TeX (a command, a subscript or a superscript) or a symbol of up to three letters and digits.
+# Prose about dollars (`$$, $identifier, ${identifier}, and any bare $`) is not.
+LOOKS_LIKE_MATH = re.compile(r'\\[A-Za-z]|[_^]|^[A-Za-z0-9]{1,3}$')
+
+
+def _math_left_in_text(state: StateCore):
+    r"""
+    ## Math left in the text
+
+    After the inline rules ran, the text holds what no rule took for a formula. A `$x $` there
+    becomes the formula it was meant to be, if it looks like one. A `$` still left opened no
+    formula or closed none, and a `\frac` is TeX outside any formula: both would reach the page
+    as raw TeX, so both are reported. The text is read in runs, as the reader will see it; the
+    characters escaped with a backslash (`\$`, `\\`) are tokens of their own (`text_special`),
+    and are neither dollars nor TeX, so this rule runs before those tokens are joined with the
+    text.
+    """
+    for block in state.tokens:
+        if block.type != 'inline':
+            continue
+        block.children = _read_text(state, block, block.children or [])
+        for child in block.children:
+            if child.children:
+                child.children = _read_text(state, block, child.children)
+
+
+def _read_text(state: StateCore, block: Token, children: List[Token]) -> List[Token]:
+    """
+    The inline tokens `children` with each run of text joined into one token, and each
+    `$x $` in it made a formula; the warnings go to the problems of `state.env`.
+    """
+    result: List[Token] = []
+    run: List[Token] = []
+    for child in children + [None]:
+        if child is not None and child.type in ('text', 'text_special'):
+            run.append(child)
+            continue
+        if run:
+            result.extend(_text_run(state, block, run))
+            run = []
+        if child is not None:
+            result.append(child)
+    return result
+
+
+def _text_run(state: StateCore, block: Token, run: List[Token]) -> List[Token]:
+    """
+    One run of text tokens, as text and formulas. In `masked`, escaped characters are hidden
+    from the patterns.
+    """
+    text = ''.join(token.content for token in run)
+    masked = ''.join('\0' * len(token.content) if token.content != token.markup
+                     and token.type == 'text_special' else token.content for token in run)
+    env = state.env
+    tokens, texts, position = [], [], 0
+    for match in SPACE_BEFORE_CLOSING.finditer(masked):
+        written, tex = text[match.start():match.end()], text[match.start(1):match.end(1)]
+        if not LOOKS_LIKE_MATH.search(tex):
+            continue
+        warn(env['problems'], SourceWarning(
+            env['path'], _line_of(env, block, written),
+            f'`{written}` has a space before its closing `$`: it is rendered as a formula, but '
+            f'other Markdown readers leave it as text; write `${tex}$`'))
+        texts.append((position, match.start()))
+        tokens += [_text(text[position:match.start()]),
+                   Token('math_inline', 'math', 0, content=tex, markup='$')]
+        position = match.end()
+    texts.append((position, len(text)))
+    tokens.append(_text(text[position:]))
+    for start, end in texts:
+        dollar = masked.find('$', start, end)
+        if dollar >= 0:
+            warn(env['problems'], SourceWarning(
+                env['path'], _line_of(env, block, text[start:dollar + 1]),
+                f'a `$` here neither opens nor closes a formula, in "{_around(text, dollar)}", '
+                'and is shown as a dollar sign: write `\\$` for a dollar sign; a formula is '
+                '`$...$` with no space just inside the dollars, and no digit just after the '
+                'closing one'))
+        command = TEX_COMMAND.search(masked, start, end)
+        if command:
+            warn(env['problems'], SourceWarning(
+                env['path'], _line_of(env, block, command.group()),
+                f'`{command.group()}` looks like TeX outside a formula, and is shown as '
+                f'written, in "{_around(text, command.start())}": if it is math, put it between '
+                'dollars, `$...$`; if it is code, in a code span'))
+    return [token for token in tokens if token.type != 'text' or token.content]
+
+
+def _text(content: str) -> Token:
+    return Token('text', '', 0, content=content)
+
+
+def _around(text: str, index: int, width: int = 30) -> str:
+    """
+    The words of `text` around `index`, to quote in a message.
+    """
+    return ' '.join(text[max(0, index - width):index + width].split())
 
 
 def _heading_ids(state: StateCore):
@@ -165,6 +320,20 @@ def _heading_ids(state: StateCore):
             unique = f'{slug}-{count}'
         used.add(unique)
         token.attrSet('id', unique)
+
+
+# The id (or name) of an element of the HTML written in the notes: `<a id="MHA"></a>`.
+HTML_ID = re.compile(r'\b(?:id|name)\s*=\s*["\']([^"\']+)["\']')
+
+
+def _html_ids(state: StateCore):
+    """
+    The ids of the elements of HTML written in the notes are anchors of the page too.
+    """
+    html = [token.content for token in state.tokens if token.type == 'html_block']
+    html += [child.content for _, child in _inline_children(state.tokens)
+             if child.type == 'html_inline']
+    state.env['ids'].update(name for part in html for name in HTML_ID.findall(part))
 
 
 def _inline_children(tokens: List[Token]):
@@ -194,28 +363,87 @@ def _line_of(env: dict, block: Token, written: str) -> int:
     return first + block.content[:found].count('\n')
 
 
-def parse(path: Path, notes: Notes, ids: Set[str]) -> ParsedNotes:
+def parse(path: Path, notes: Notes, ids: Set[str],
+          problems: List[SourceError] = None) -> ParsedNotes:
     """
     ## Parsing
 
     The tokens of some notes, the formulas to render and the links and images to check. `ids`
-    holds the ids already on the page; the headings' ids are added to it.
+    holds the ids already on the page; the headings' ids are added to it. Warnings go to
+    `problems`.
     """
-    env = {'path': path, 'line': notes.line, 'ids': ids, 'cursors': {}}
+    env = {'path': path, 'line': notes.line, 'ids': ids, 'cursors': {}, 'problems': problems}
     tokens = MARKDOWN.parse(notes.text, env)
     formulas, references = [], []
     for token in tokens:
+        line = notes.line + token.map[0] if token.map else notes.line
         if token.type == 'math_block':
-            formulas.append(Formula(token.content.strip(), True, path, notes.line + token.map[0]))
+            formulas.append(Formula(token.content.strip(), True, path, line))
+        language = token.info.split()[0] if token.type == 'fence' and token.info.strip() else ''
+        if language and lexer(language) is None:
+            warn(problems, SourceWarning(path, line, f'the code block names the language '
+                                                     f'`{language}`, which Pygments does not '
+                                                     'know, and is shown as plain text; use a '
+                                                     'Pygments short name such as `python` or '
+                                                     '`bash`'))
     env['cursors'] = {}
+    links: List[Token] = []
     for block, child in _inline_children(tokens):
+        if child.type == 'link_open':
+            links.append(child)
+        elif child.type == 'link_close':
+            # Where a link ends, so that the build can take out both ends of a broken one.
+            links.pop().meta['close'] = child
         if child.type in ('math_inline', 'math_inline_double'):
             line = _line_of(env, block, child.content)
-            formulas.append(Formula(child.content.strip(), child.type == 'math_inline_double', path, line))
+            display = child.type == 'math_inline_double'
+            formulas.append(Formula(child.content.strip(), display, path, line))
         elif child.type in ('link_open', 'image'):
             target = child.attrGet('href' if child.type == 'link_open' else 'src')
-            references.append(Reference(target, child.type == 'image', _line_of(env, block, target)))
+            line = _line_of(env, block, target)
+            references.append(Reference(target, child.type == 'image', line, child))
     return ParsedNotes(tokens, env, formulas, references)
+
+
+def outline(text: str) -> List[Tuple[str, str, bool]]:
+    """
+    ## Headings and paragraphs as text
+
+    The headings and paragraphs of some notes, in order, each as its tag (`h1`, `p`, ...), its
+    text without markup (a formula as its TeX, a link as its words) and whether it holds a
+    formula or an image; for the names and summaries of pages that have no front matter.
+    Only headings written with `#` count: a line underlined with `===` is more often a banner
+    of reStructuredText than a heading. Problems are left to the parse of the page itself.
+    """
+    env = {'path': Path(), 'line': 1, 'ids': set(), 'cursors': {}, 'problems': []}
+    tokens = MARKDOWN.parse(text, env)
+    blocks = []
+    for opening, inline in zip(tokens, tokens[1:]):
+        heading = opening.type == 'heading_open' and opening.markup.startswith('#')
+        if (heading or opening.type == 'paragraph_open') and inline.type == 'inline':
+            parts = list(_inline_children([inline]))
+            words = ''.join(' ' if child.type in ('softbreak', 'hardbreak') else child.content
+                            for _, child in parts if child.type != 'image')
+            rich = any(child.type.startswith('math') or child.type == 'image' for _, child in parts)
+            blocks.append((opening.tag, ' '.join(words.split()), rich))
+    return blocks
+
+
+def retarget(reference: Reference, target: str):
+    """
+    Points a link or an image at `target` instead of what was written.
+    """
+    reference.token.attrSet('src' if reference.image else 'href', target)
+
+
+def unlink(reference: Reference):
+    """
+    Leaves out a link that leads nowhere, keeping its text; an image that is not there becomes
+    its description.
+    """
+    reference.token.meta['unlinked'] = True
+    if 'close' in reference.token.meta:
+        reference.token.meta['close'].meta['unlinked'] = True
 
 
 def render(parsed: ParsedNotes, math: Dict[Tuple[bool, str], str]) -> str:
@@ -228,15 +456,30 @@ def render(parsed: ParsedNotes, math: Dict[Tuple[bool, str], str]) -> str:
 
 
 def _math_inline(self, tokens, index, options, env):
-    return env['math'][False, tokens[index].content.strip()]
+    return _formula(tokens[index], False, env)
 
 
 def _math_inline_display(self, tokens, index, options, env):
-    return env['math'][True, tokens[index].content.strip()]
+    return _formula(tokens[index], True, env)
 
 
 def _math_block(self, tokens, index, options, env):
-    return f'<div class="math">{env["math"][True, tokens[index].content.strip()]}</div>\n'
+    return f'<div class="math">{_formula(tokens[index], True, env)}</div>\n'
+
+
+def _formula(token: Token, display: bool, env: dict) -> str:
+    """
+    The HTML KaTeX made of a formula; for a formula it could not read (an error the build
+    reports), the formula as written, in a code span: where the dollars were not meant as
+    math, as in a docstring that knows nothing of TeX, that is what its author wrote.
+    """
+    typeset = env['math'].get((display, token.content.strip()))
+    if typeset is not None:
+        return typeset
+    written = token.content
+    if token.markup != '\\begin':
+        written = token.markup + written + token.markup
+    return f'<code>{escapeHtml(written)}</code>'
 
 
 def _code_inline(self, tokens, index, options, env):
@@ -249,7 +492,16 @@ def _code_block(self, tokens, index, options, env):
     """
     token = tokens[index]
     language = token.info.split()[0] if token.type == 'fence' and token.info.strip() else ''
-    return highlight_block(token.content, language, env['path'], env['line'] + token.map[0])
+    return highlight_block(token.content, language)
+
+
+def _link(self, tokens, index, options, env):
+    """
+    A link that leads nowhere is left out, both its ends, and its text stays, as plain text.
+    """
+    if tokens[index].meta.get('unlinked'):
+        return ''
+    return self.renderToken(tokens, index, options, env)
 
 
 def _image(self, tokens, index, options, env):
@@ -261,12 +513,15 @@ def _image(self, tokens, index, options, env):
     [found by the build](images.html).
     """
     token = tokens[index]
-    src = escapeHtml(token.attrGet('src'))
     alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
+    if token.meta.get('unlinked'):
+        return alt
+    src = escapeHtml(token.attrGet('src'))
     title = token.attrGet('title')
     title = f' title="{escapeHtml(title)}"' if title else ''
     img = picture(src, alt, title, env.get('images', {}).get(token.attrGet('src')))
-    opened = sum(+1 if t.type == 'link_open' else -1 if t.type == 'link_close' else 0 for t in tokens[:index])
+    opened = sum(+1 if t.type == 'link_open' else -1 if t.type == 'link_close' else 0
+                 for t in tokens[:index])
     return img if opened else f'<a class="image" href="{src}">{img}</a>'
 
 
@@ -278,6 +533,8 @@ RENDER_RULES = {
     'fence': _code_block,
     'code_block': _code_block,
     'image': _image,
+    'link_open': _link,
+    'link_close': _link,
 }
 
 # One parser for the whole build.

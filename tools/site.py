@@ -14,7 +14,8 @@ The site mirrors the source folders:
 * `x.py` becomes `x.html`, `__init__.py` becomes `index.html`, `readme.md` becomes
   `readme.html` and the notebook `x.ipynb` becomes `x.html` ([notebooks](notebook.html));
 * the first source folder (`labml_nn`) is the top of the site, and its `__init__.py` is the home
-  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`.
+  page; every other folder keeps its name, so `tools/split.py` becomes `tools/split.html`;
+* a top folder without a home page of its own gets one made: its name and the list of pages.
 
 A folder is a tutorial: its pages follow one another, and *up* leads to the index of the folder
 above. The breadcrumb names the folders from the top.
@@ -37,6 +38,7 @@ model it draws.
 """
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -46,7 +48,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 
 from tools.errors import BuildError, SourceError
-from tools.split import Section
+from tools.split import Notes, Section
 
 HOME = PurePosixPath('index.html')
 
@@ -105,6 +107,19 @@ def find_pages(project: Path, roots: List[str]) -> List[Page]:
                                                 f'{pages[output].source} does; rename one of them')
             pages[output] = Page(source, output, PurePosixPath(Path(root).as_posix()))
     return [pages[output] for output in sorted(pages)]
+
+
+def generated_home(root: PurePosixPath, name: Optional[str]) -> Page:
+    """
+    ## A home page for a folder without one
+
+    The home page of a site whose top folder has no home page of its own: a heading, its name
+    (`name`, or else the folder's), followed by the list of pages every home page shows.
+    """
+    title = name or root.name
+    heading = re.sub(r'([\\`*_{}\[\]()#+\-.!<>$|~])', r'\\\1', title)
+    return Page(root, HOME, root, sections=[Section([Notes(f'# {heading}\n', 1, 'module')])],
+                title=title)
 
 
 def _is_source(relative: Path) -> bool:

@@ -1,7 +1,8 @@
 """
 ---
 title: The sitemap
-summary: sitemap.xml lists every page for search engines, with the date of the last commit of its source.
+summary: sitemap.xml lists every page for search engines, with the date of the last commit of its
+  source.
 ---
 
 # The sitemap
@@ -27,7 +28,8 @@ from tools.errors import BuildError
 from tools.site import Page, published_path, reading_order
 
 
-def commit_dates(project: Path, sources: List[PurePosixPath]) -> Tuple[Dict[PurePosixPath, str], List[PurePosixPath]]:
+def commit_dates(project: Path, sources: List[PurePosixPath]
+                 ) -> Tuple[Dict[PurePosixPath, str], List[PurePosixPath]]:
     """
     ## Dates from git
 
@@ -35,14 +37,15 @@ def commit_dates(project: Path, sources: List[PurePosixPath]) -> Tuple[Dict[Pure
     are not (changed, or new). Outside a git repository, no source has a date.
     """
     def git(*arguments: str) -> Optional[str]:
-        done = subprocess.run(['git', *arguments], cwd=project, capture_output=True, text=True, encoding='utf-8')
+        done = subprocess.run(['git', *arguments], cwd=project, capture_output=True, text=True,
+                              encoding='utf-8')
         return done.stdout if done.returncode == 0 else None
 
     if git('rev-parse', '--is-inside-work-tree') is None:
         return {}, []
     if git('rev-parse', '--is-shallow-repository').strip() == 'true':
-        raise BuildError('this clone is shallow, so git cannot tell when each source last changed, which '
-                         "the sitemap's lastmod needs: run `git fetch --unshallow`")
+        raise BuildError('this clone is shallow, so git cannot tell when each source last '
+                         "changed, which the sitemap's lastmod needs: run `git fetch --unshallow`")
     status = git('status', '--porcelain', '-z', '--untracked-files=all', '--', *map(str, sources))
     # Each entry is `XY path`; a rename is followed by its old path, which is no source.
     changed = {PurePosixPath(entry[3:]) for entry in status.split('\0') if len(entry) > 3}

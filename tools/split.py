@@ -1,7 +1,8 @@
 """
 ---
 title: Splitting a source file into sections
-summary: How a Python file becomes the sections of its page, found with Python's own parser and tokenizer.
+summary: How a Python file becomes the sections of its page, found with Python's own parser and
+  tokenizer.
 ---
 
 # Splitting a source file into sections
@@ -34,9 +35,9 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
-from tools.errors import SourceError
+from tools.errors import SourceError, SourceWarning, warn
 
 
 @dataclass
@@ -79,14 +80,16 @@ def read_source(path: Path, name: Path = None) -> str:
         text = data.decode('utf-8')
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b'\n') + 1
-        raise SourceError(name or path, line, f'is not UTF-8 (byte 0x{data[error.start]:02x} cannot start a '
-                                      f'UTF-8 character); save the file as UTF-8') from None
+        raise SourceError(name or path, line, f'is not UTF-8 (byte 0x{data[error.start]:02x} '
+                                              'cannot start a UTF-8 character); save the file as '
+                                              'UTF-8') from None
     return text.removeprefix('\ufeff').replace('\r\n', '\n').replace('\r', '\n')
 
 
-def split(path: Path, text: str) -> List[Section]:
+def split(path: Path, text: str, problems: List[SourceError] = None) -> List[Section]:
     """
     The sections of a source, by its kind: Python, Markdown, or a [notebook](notebook.html).
+    Warnings go to `problems` (see [errors](errors.html)).
     """
     if Path(path).suffix == '.md':
         return [Section([Notes(text, 1, 'module')])] if text.strip() else []
@@ -94,14 +97,14 @@ def split(path: Path, text: str) -> List[Section]:
         # Imported here: the notebook's reader builds on this module's sections.
         from tools.notebook import split_notebook
         return split_notebook(path, text)
-    return split_python(path, text)
+    return split_python(path, text, problems)
 
 
-def split_python(path: Path, text: str) -> List[Section]:
+def split_python(path: Path, text: str, problems: List[SourceError] = None) -> List[Section]:
     """
     ## Splitting Python
 
-    A file that does not parse stops the build at the line Python names.
+    A file that does not parse is an error at the line Python names, and has no page.
     """
     try:
         # Python's warnings about escape sequences are reported better, below, for docstrings.
@@ -112,8 +115,9 @@ def split_python(path: Path, text: str) -> List[Section]:
         raise SourceError(path, error.lineno, f'is not valid Python: {error.msg}') from None
     lines = lines_of(text)
 
-    comments = _whole_line_comments(text, lines)
-    docstrings = {docstring.first: docstring for docstring in _docstrings(path, tree, lines)}
+    comments, strings = _tokens(text, lines)
+    found = _docstrings(path, tree, lines, strings, problems)
+    docstrings = {docstring.first: docstring for docstring in found}
     # The lines of the docstrings, which leave the code, and those of the signatures, which stay
     # in the code even where they are comments (between a decorator and its `def`, say).
     hidden = {number for d in docstrings.values() for number in range(d.start, d.end + 1)}
@@ -140,16 +144,23 @@ def split_python(path: Path, text: str) -> List[Section]:
     return _tidy(sections, lines)
 
 
-def _whole_line_comments(text: str, lines: List[str]) -> Dict[int, str]:
+# A place in a file: the line (from 1) and the character in it (from 0).
+Place = Tuple[int, int]
+
+
+def _tokens(text: str, lines: List[str]) -> Tuple[Dict[int, str], Dict[Place, tokenize.TokenInfo]]:
     """
-    ## Comments on lines of their own
+    ## Comments on lines of their own, and strings
 
     The text of each comment that is alone on its line, by line number, without the `#` and the
-    one space after it. The tokenizer tells a comment from a `#` inside a string. A `#!` on the
-    first line is for the shell, not for the reader, and stays in the code.
+    one space after it; and every string literal, by where it starts (line, character). The
+    tokenizer tells a comment from a `#` inside a string. A `#!` on the first line is for the
+    shell, not for the reader, and stays in the code.
     """
-    comments = {}
+    comments, strings = {}, {}
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING:
+            strings[token.start] = token
         if token.type != tokenize.COMMENT:
             continue
         number, column = token.start
@@ -157,7 +168,7 @@ def _whole_line_comments(text: str, lines: List[str]) -> Dict[int, str]:
             continue
         body = token.string[1:]
         comments[number] = body[1:] if body.startswith(' ') else body
-    return comments
+    return comments, strings
 
 
 @dataclass
@@ -173,7 +184,9 @@ class _Docstring:
     notes: Notes
 
 
-def _docstrings(path: Path, tree: ast.Module, lines: List[str]) -> List[_Docstring]:
+def _docstrings(path: Path, tree: ast.Module, lines: List[str],
+                strings: Dict[Place, tokenize.TokenInfo],
+                problems: List[SourceError]) -> List[_Docstring]:
     """
     ## Docstrings
 
@@ -182,18 +195,35 @@ def _docstrings(path: Path, tree: ast.Module, lines: List[str]) -> List[_Docstri
     with it.
     """
     found = []
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        if not node.body or not _is_docstring(node.body[0]) or not _on_lines_of_its_own(node.body[0], lines):
+        if not node.body or not _is_docstring(node.body[0]):
             continue
         string = node.body[0]
-        _check_escapes(path, string, lines)
+        if not _on_lines_of_its_own(string, lines):
+            continue
+        text = _docstring_text(path, string, lines, strings, problems)
         kind = 'module' if isinstance(node, ast.Module) else 'docstring'
-        first = string.lineno if kind == 'module' else min([node.lineno] + [d.lineno for d in node.decorator_list])
-        notes = Notes(_dedent(string.value.value), string.lineno, kind)
+        first = string.lineno
+        if kind != 'module':
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        notes = Notes(_dedent(text), string.lineno, kind)
         found.append(_Docstring(first, string.lineno, string.end_lineno, notes))
     return found
+
+
+def _statements(tree: ast.Module):
+    """
+    The module and every statement in it, at any depth. Classes and functions are statements,
+    and only statements hold statements, so the expressions, most of the tree, are not visited.
+    """
+    nodes = [tree]
+    while nodes:
+        node = nodes.pop()
+        yield node
+        for name in ('body', 'orelse', 'finalbody', 'handlers', 'cases'):
+            nodes.extend(child for child in getattr(node, name, ()) if isinstance(child, ast.AST))
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -215,32 +245,68 @@ def _on_lines_of_its_own(statement: ast.stmt, lines: List[str]) -> bool:
     return not before.strip() and (not after or after.startswith('#'))
 
 
-# A backslash escape that Python turns into a control character, with the letters after it:
-# `\\frac` is a form feed and `rac`. An even number of backslashes before it escape each other.
-CONTROL_ESCAPE = re.compile(r'(?<!\\)(?:\\\\)*(\\[abfnrtv][A-Za-z]*)')
+# A backslash and the character after it, in the text of a string literal; a doubled backslash
+# is one match, so that the backslash after it starts a match of its own.
+ESCAPE = re.compile(r'\\(.)', re.DOTALL)
+# The characters after a backslash that Python keeps as TeX would: the escapes of a backslash,
+# quotes, a line end, and numbered characters. Any other letter is TeX to its author.
+PYTHON_ESCAPES = set('\\\'"\n01234567xNuU')
+# Those Python turns into control characters: `\\frac` is a form feed and `rac`.
+CONTROL_ESCAPES = set('abfnrtv')
 
 
-def _check_escapes(path: Path, string: ast.Expr, lines: List[str]):
+def _docstring_text(path: Path, string: ast.Expr, lines: List[str],
+                    strings: Dict[Place, tokenize.TokenInfo], problems: List[SourceError]) -> str:
     """
     ## TeX in docstrings
 
-    In a docstring that is not raw, Python reads `\\frac`, `\\beta`, `\\nabla` and `\\theta` as a
-    form feed, a backspace, a new line and a tab followed by letters, and the formula that
-    reaches the page is not the one written. Such a docstring stops the build with the advice to
-    make it raw. (Other letters, as in `\\sum`, pass through unchanged, with a warning from
-    newer Pythons; those that cannot, as in `\\xi`, are syntax errors.)
+    A docstring is Markdown and TeX, and TeX is full of backslashes. In a docstring that is
+    not raw, Python reads `\\frac`, `\\beta`, `\\nabla` and `\\theta` as a form feed, a
+    backspace, a new line and a tab followed by letters, and warns about `\\sum` and
+    `\\mathbf`, escapes it does not know.
+
+    labml.ai's generator shows a docstring as written in the file, and its sources are written
+    for it, so this one does the same wherever a docstring holds such an escape: the text
+    between the quotes, as the author typed it, with a warning that Python reads it
+    differently, and the fix: make the docstring raw, `r\"\"\"...\"\"\"`, and both agree. A
+    docstring whose escapes are all Python's own (`\\\\mathbf` for `\\mathbf`) was written
+    for Python, and is read as Python reads it. So is one made of several literals
+    (`"a" "b"`), which has no single text as written.
     """
-    source = '\n'.join(lines[string.lineno - 1:string.end_lineno])
-    source = source.encode()[string.col_offset:].decode()
-    prefix = source[:len(source) - len(source.lstrip('rRbBuUfF'))]
+    value = string.value.value
+    token = strings.get(_place(lines, string.lineno, string.col_offset))
+    if token is None or token.end != _place(lines, string.end_lineno, string.end_col_offset):
+        return value
+    prefix = token.string[:len(token.string) - len(token.string.lstrip('rRbBuUfF'))]
+    quotes = token.string[len(prefix):len(prefix) + 3]
+    quotes = quotes if quotes in ('"""', "'''") else quotes[0]
+    written = token.string[len(prefix) + len(quotes):len(token.string) - len(quotes)]
     if 'r' in prefix.lower():
-        return
-    escape = CONTROL_ESCAPE.search(source)
-    if escape:
-        line = string.lineno + source[:escape.start(1)].count('\n')
-        raise SourceError(path, line, f'`{escape.group(1)}` in this docstring is the escape sequence '
-                                      f'`{escape.group(1)[:2]}` to Python, not TeX; make the docstring raw: '
-                                      f'r"""..."""')
+        return written
+    tex = next((escape for escape in ESCAPE.finditer(written)
+                if escape.group(1) in CONTROL_ESCAPES or escape.group(1) not in PYTHON_ESCAPES),
+               None)
+    if tex is None:
+        return value
+    command = re.match(r'\\(?:[A-Za-z]+|.)', written[tex.start():], re.DOTALL).group()
+    line = string.lineno + written[:tex.start()].count('\n')
+    if tex.group(1) in CONTROL_ESCAPES:
+        reading = f'as the escape sequence `{command[:2]}`' + ' followed by letters' * (
+            len(command) > 2)
+    else:
+        reading = 'as an escape sequence it does not know, and warns'
+    warn(problems, SourceWarning(path, line, f'Python reads `{command}` in this docstring '
+                                             f'{reading}; the page shows the docstring as written '
+                                             'in the file: make it raw, r"""...""", so that '
+                                             'both agree'))
+    return written
+
+
+def _place(lines: List[str], line: int, offset: int) -> Place:
+    """
+    The place of the parser's (line, UTF-8 byte) in the tokenizer's (line, character).
+    """
+    return line, len(lines[line - 1].encode()[:offset].decode())
 
 
 def _dedent(value: str) -> str:
