@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import add_pages, build_site
 from tests.test_build import failure, site_files
+from tools.images import CODE_WIDTH
+from tools.notebook import Output, output_html
 
 
 @pytest.fixture
@@ -63,8 +65,9 @@ def test_an_error_shows_its_traceback(notebook):
 
 
 def test_a_picture_of_an_output_is_a_file_beside_the_page_with_its_size(project, notebook):
-    assert ('<img src="notebook-outputs/cell-4-1.png" alt="A picture drawn by the cell" '
-            'width="320" height="120" loading="lazy">') in notebook
+    assert ('<a class="image" href="notebook-outputs/cell-4-1.png"><img '
+            'src="notebook-outputs/cell-4-1.png" alt="A picture drawn by the cell" width="320" '
+            'height="120" loading="lazy"></a>') in notebook
     cells = json.loads((project / 'home/pages/notebook.ipynb').read_text())['cells']
     png = ''.join(cells[3]['outputs'][0]['data']['image/png'])
     written = project / 'site/pages/notebook-outputs/cell-4-1.png'
@@ -111,3 +114,9 @@ def test_a_picture_of_an_output_that_is_no_picture_stops_the_build_at_its_cell(p
     problems = failure(project, 'home/pages/notebook.ipynb', text).splitlines()
     assert (f'home/pages/notebook.ipynb:{line}: picture 1 of the outputs of cell 4 is not a PNG, '
             "GIF, JPEG or SVG image (it starts with b'not a pi'); run the cell again") in problems
+
+
+def test_a_picture_wider_than_the_code_column_is_wide_as_a_figure_of_the_notes_is():
+    wide = Output('picture', file='x-outputs/cell-1-1.png', size=(CODE_WIDTH + 1, 300))
+    narrow = Output('picture', file='x-outputs/cell-1-2.png', size=(CODE_WIDTH, 300))
+    assert 'class="wide"' in output_html(wide) and 'class="wide"' not in output_html(narrow)

@@ -16,7 +16,8 @@ notes column is not. So every image of the notes gets:
   not jump, and shows it at that size, down to the width of its column and no further.
 * **room**: a figure wider than the notes column is a *wide* figure, and its section gives
   it the whole width of the page, its notes above its code, instead of the two columns;
-  so it is shown at its natural size up to the width of the page. A click on a picture opens
+  so it is shown at its natural size up to the width of the page. So is a picture of a
+  [notebook's](notebook.html) outputs wider than the code column. A click on a picture opens
   the file itself.
 * **a dark variant**: where `images/x.png` has a sibling `images/x.dark.png` (or `x.svg` an
   `x.dark.svg`), the page shows that file on screens set to dark, with a `<picture>`:
@@ -55,6 +56,8 @@ SIZED_SUFFIXES = ('.png', '.gif', '.jpg', '.jpeg', '.svg')
 # The widest figure that the notes column holds at its natural size, in CSS pixels, on a
 # desktop screen 1440 pixels wide (see the stylesheet); a wider one is a wide figure.
 NOTES_WIDTH = 500
+# The same for a picture of a notebook's outputs, in the code column.
+CODE_WIDTH = 790
 
 # CSS pixels in one of each absolute unit an SVG may give its size in.
 SVG_UNITS = {'': 1, 'px': 1, 'pt': 4 / 3, 'pc': 16, 'in': 96, 'cm': 96 / 2.54, 'mm': 96 / 25.4}

@@ -43,7 +43,7 @@ from typing import Dict, List, Optional, Tuple
 from markupsafe import Markup, escape
 
 from tools.errors import SourceError
-from tools.images import image_size
+from tools.images import CODE_WIDTH, image_size
 from tools.split import Notes, Section
 
 # Pictures of a notebook's outputs, by type, and the suffix of their files.
@@ -272,14 +272,18 @@ def output_html(output: Output) -> Markup:
     """
     ## The HTML of an output
 
-    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size.
+    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size, which opens
+    the file on a click. A picture wider than the code column is [wide](images.html), as a
+    figure of the notes is.
     """
     if output.file is None:
         return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
     width, height = output.size
-    return Markup(f'<div class="output picture"><img src="{escape(output.file)}" '
-                  f'alt="A picture drawn by the cell" width="{width}" height="{height}" '
-                  'loading="lazy"></div>')
+    wide = ' class="wide"' if width > CODE_WIDTH else ''
+    file = escape(output.file)
+    return Markup(f'<div class="output picture"><a class="image" href="{file}"><img src="{file}" '
+                  f'alt="A picture drawn by the cell" width="{width}" height="{height}"{wide} '
+                  'loading="lazy"></a></div>')
 
 
 def notebook_files(page_output: PurePosixPath, notebook: Notebook) -> Dict[PurePosixPath, bytes]:
