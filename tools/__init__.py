@@ -25,6 +25,7 @@ A build goes through these files, in this order:
 * [Notebooks](notebook.html): Markdown cells as notes, code cells as code, with their outputs.
 * [Front matter](front_matter.html): the title and summary of a page.
 * [Markdown and math](markdown.html): the notes, with formulas between dollars.
+* [The HTML allowed in the notes](sanitise.html): no script reaches a page.
 * [Images](images.html): each at its own size, wide ones across the page, dark on dark screens.
 * [Math with KaTeX, in one process](katex.html): formulas typeset on the server.
 * [Highlighting code](highlight.html): Pygments, light and dark.

@@ -47,10 +47,10 @@ class SourceWarning(SourceError):
     label = 'warning: '
 
 
-def warn(problems: Optional[List[SourceError]], warning: SourceWarning):
+def warn(problems: Optional[List[SourceError]], warning: SourceError):
     """
-    Records a warning in `problems`; a caller that passes no list to collect warnings in gets
-    each one raised, as an error.
+    Records a warning, or an error that leaves the page renderable, in `problems`; a caller
+    that passes no list to collect them in gets each one raised, as an error.
     """
     if problems is None:
         raise warning

@@ -42,6 +42,7 @@ from markupsafe import Markup
 
 from tools.highlight import highlight_file
 from tools.notebook import Output, output_html, read_notebook
+from tools.sanitise import safe_address
 from tools.site import (HOME, Navigation, Page, href, links_in, published_path,
                         tutorial_order)
 
@@ -155,12 +156,13 @@ def preview_image(page: Page) -> str:
     ## The preview picture
 
     The first image of a page's notes, by its path in the site, or its address when it is
-    on another site; nothing for a page without one.
+    on another site; nothing for a page without one. An address the notes may not hold (a
+    `data:` image, say) is no preview.
     """
     for section in page.sections:
         for notes in section.notes:
             for kind, address in links_in(notes.text):
-                if kind == 'image':
+                if kind == 'image' and safe_address(address):
                     return _in_site(page, address)
     return ''
 
