@@ -45,6 +45,8 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.common.utils import escapeHtml
 
 from tools.errors import SourceError
+from tools.sanitise import ADDRESS_RULE, safe_address
+from tools.site import OUTSIDE, Page, outside
 
 if TYPE_CHECKING:
     # The Markdown renderer calls `picture`, below, so this module cannot import it in turn.
@@ -61,7 +63,7 @@ CODE_WIDTH = 790
 
 # CSS pixels in one of each absolute unit an SVG may give its size in.
 SVG_UNITS = {'': 1, 'px': 1, 'pt': 4 / 3, 'pc': 16, 'in': 96, 'cm': 96 / 2.54, 'mm': 96 / 25.4}
-SVG_LENGTH = re.compile(r'\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*')
+SVG_LENGTH = re.compile(r'\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]{1,2})?)\s*([a-z]*)\s*')
 
 
 @dataclass
@@ -87,20 +89,34 @@ def image_size(data: bytes) -> Tuple[int, int]:
     is wrong with it otherwise. The formats are told apart by their first bytes, not by the
     file's name.
     """
-    if data.startswith(b'\x89PNG\r\n\x1a\n') and data[12:16] == b'IHDR':
+    if data.startswith(b'\x89PNG\r\n\x1a\n') and data[12:16] == b'IHDR' and len(data) >= 24:
         # The first chunk, IHDR, starts with the width and the height, 4 bytes each.
-        return struct.unpack('>II', data[16:24])
+        return _plausible(struct.unpack('>II', data[16:24]))
     # A GIF's size follows its signature, in 2 bytes each, the other way round.
-    if data[:6] in (b'GIF87a', b'GIF89a'):
-        return struct.unpack('<HH', data[6:10])
+    if data[:6] in (b'GIF87a', b'GIF89a') and len(data) >= 10:
+        return _plausible(struct.unpack('<HH', data[6:10]))
     if data.startswith(b'\xff\xd8'):
-        return _jpeg_size(data)
+        return _plausible(_jpeg_size(data))
     if data.lstrip().startswith((b'<?xml', b'<svg', b'<!--', b'<!DOCTYPE svg')):
-        return _svg_size(data)
+        return _plausible(_svg_size(data))
     # What a clone without Git LFS holds in place of a large file.
     if data.startswith(b'version https://git-lfs'):
         raise ValueError('is a Git LFS pointer, not the image: run `git lfs pull`')
     raise ValueError(f'is not a PNG, GIF, JPEG or SVG image (it starts with {data[:8]!r})')
+
+
+# The largest width or height of a picture, in pixels: a size beyond it is a damaged header.
+LARGEST = 100_000
+
+
+def _plausible(size: Tuple[int, int]) -> Tuple[int, int]:
+    """
+    The size read, if a picture can have it.
+    """
+    if not all(1 <= length <= LARGEST for length in size):
+        raise ValueError(f'claims to be {size[0]}x{size[1]} pixels, which is no size for a '
+                         f'picture (1 to {LARGEST} pixels each way): it is damaged')
+    return size
 
 
 def _jpeg_size(data: bytes) -> Tuple[int, int]:
@@ -125,19 +141,53 @@ def _svg_size(data: bytes) -> Tuple[int, int]:
     The size an SVG asks for: its `width` and `height` in absolute units (matplotlib writes
     points), or else the width and height of its `viewBox`.
     """
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
-        raise ValueError(f'is not valid SVG: {error}') from None
+    root = read_svg(data)
     # `width="460.8pt"`, say; a relative width (`100%`) leaves the size to the view box.
     lengths = [_svg_length(root.get(name, '')) for name in ('width', 'height')]
     if None not in lengths:
         return lengths[0], lengths[1]
     box = root.get('viewBox', '').replace(',', ' ').split()
-    if len(box) == 4:
+    if len(box) == 4 and all(SVG_NUMBER.fullmatch(number) for number in box):
         return round(float(box[2])), round(float(box[3]))
     raise ValueError('is an SVG without a size: give its <svg> a viewBox, or a width and height '
                      'in pixels')
+
+
+# What an SVG may not hold: a script, HTML inside it, or a plug-in; and where a link inside it
+# may lead besides the addresses of a page: a picture embedded in it, as matplotlib writes one.
+SVG_REFUSED = {'script', 'foreignObject', 'iframe', 'embed', 'object', 'handler'}
+SVG_PICTURE = re.compile(r'data:image/(png|jpeg|gif|webp);', re.I)
+SVG_NUMBER = re.compile(r'[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]{1,2})?')
+
+
+def read_svg(data: bytes) -> ElementTree.Element:
+    """
+    ## Scripts in an SVG
+
+    A click on a picture opens its file, and an SVG opened on its own is a document of the
+    site, whose scripts run: a `<script>`, an `onload=` or a `javascript:` link in it is a
+    script in the site, as it would be in the notes. So an SVG with any of them, shown or
+    linked to, is refused; the allow-list of addresses is [the notes'](sanitise.html).
+    Returns the root element of the SVG; a `ValueError` that says what is wrong otherwise.
+    """
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise ValueError(f'is not valid SVG: {error}') from None
+    for element in root.iter():
+        name = element.tag.rsplit('}', 1)[-1]
+        if name in SVG_REFUSED:
+            raise ValueError(f'holds a <{name}>, which would run in the site when the picture '
+                             'is opened: draw it without one')
+        for attribute, value in element.attrib.items():
+            attribute = attribute.rsplit('}', 1)[-1]
+            if attribute.lower().startswith('on'):
+                raise ValueError(f'has an event handler, `{attribute}` on <{name}>, which would '
+                                 'run in the site when the picture is opened: take it out')
+            leads = attribute == 'href' or (attribute == 'attributeName' and 'href' in value)
+            if leads and not (safe_address(value) or SVG_PICTURE.match(value)):
+                raise ValueError(f'links to `{value[:60]}` from <{name}>: {ADDRESS_RULE}')
+    return root
 
 
 def _svg_length(value: str) -> Optional[int]:
@@ -158,8 +208,7 @@ def dark_variant(address: str) -> str:
     return f'{root}.dark{suffix}'
 
 
-def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
-                    sections: List[List['ParsedNotes']],
+def describe_images(project: Path, page: Page, sections: List[List['ParsedNotes']],
                     assets: Dict[PurePosixPath, PurePosixPath]) -> List[SourceError]:
     """
     ## The images of a page
@@ -169,16 +218,20 @@ def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
     their path in the site). What the renderer needs is left in each part's `env`, by the
     image's address as written. Returns what is wrong with the images.
     """
+    source, output = page.source, page.output
     images: Dict[str, Image] = {}
     errors = []
     for notes in (notes for section in sections for notes in section):
         # One table for the page, where the renderer looks each image up by its address.
         notes.env['images'] = images
         for reference in notes.references:
-            # Images of other sites are not read; an image shown twice is read once.
-            address = urlsplit(reference.target)
-            if not reference.image or address.scheme or address.netloc or \
+            # Images of other sites are not read, nor those the build left out; an image shown
+            # twice is read once.
+            if not reference.image or reference.token.meta.get('unlinked') or \
                     reference.target in images:
+                continue
+            address = urlsplit(reference.target)
+            if address.scheme or address.netloc:
                 continue
             # The file, beside the source as the image is beside the page; one that is not
             # there is reported by the check of the links.
@@ -188,7 +241,7 @@ def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
                     not (project / in_project).is_file():
                 continue
             try:
-                image = _read(project, in_project, reference.target)
+                image = _read(project, page.root, in_project, reference.target)
             except ValueError as problem:
                 errors.append(SourceError(source, reference.line,
                                           f'the image {reference.target}: {problem}'))
@@ -202,15 +255,19 @@ def describe_images(project: Path, source: PurePosixPath, output: PurePosixPath,
     return errors
 
 
-def _read(project: Path, image: PurePosixPath, address: str) -> Image:
+def _read(project: Path, root: PurePosixPath, image: PurePosixPath, address: str) -> Image:
     """
     An image of the project, with its dark variant if there is one; a `ValueError` when either
-    is no image, or when they differ in size.
+    is no image, when they differ in size, or when the dark variant is a symbolic link out of
+    the source folder `root`.
     """
     width, height = _size(project, image)
     dark = image.with_name(dark_variant(image.name))
     if not (project / dark).is_file():
         return Image(width, height)
+    real = outside(project, str(root), project / dark)
+    if real is not None:
+        raise ValueError(f'its dark variant {dark} is a symbolic link to {real}, {OUTSIDE}')
     if _size(project, dark) != (width, height):
         raise ValueError(f'{image} is {width}x{height} pixels, and its dark variant {dark} is not: '
                          'draw both at one size')
@@ -259,7 +316,8 @@ def image_sizes(project: Path, roots: List[str]) -> List[Tuple[str, Optional[Tup
     # shows it).
     for root in roots:
         for path in sorted((project / root).rglob('*')):
-            if path.suffix.lower() in SIZED_SUFFIXES and path.is_file():
+            if path.suffix.lower() in SIZED_SUFFIXES and path.is_file() and \
+                    outside(project, root, path) is None:
                 try:
                     size = image_size(path.read_bytes())
                 except ValueError:

@@ -126,15 +126,47 @@ def _cells(path: PurePosixPath, text: str) -> List[dict]:
     except json.JSONDecodeError as error:
         raise SourceError(path, error.lineno, f'is not a notebook: its JSON is invalid '
                                               f'({error.msg})') from None
+    except RecursionError:
+        raise SourceError(path, 1, 'is not a notebook: its JSON is nested deeper than Python '
+                                   'reads') from None
     if not isinstance(notebook, dict) or notebook.get('nbformat') != 4 or \
             not isinstance(notebook.get('cells'), list):
         raise SourceError(path, 1, 'is not a notebook of format 4 (nbformat 4, with a list of '
                                    'cells); save it again with a current Jupyter')
     for number, cell in enumerate(notebook['cells'], start=1):
-        if not isinstance(cell, dict) or cell.get('cell_type') not in ('markdown', 'code', 'raw'):
-            raise SourceError(path, 1, f'cell {number} of the notebook is not a markdown, code '
-                                       'or raw cell')
+        problem = _cell_problem(cell)
+        if problem:
+            raise SourceError(path, 1, f'cell {number} of the notebook {problem}; save it again '
+                                       'with a current Jupyter')
     return notebook['cells']
+
+
+def _cell_problem(cell) -> str:
+    """
+    What is wrong with a cell, as the format of notebooks has it; nothing for a sound one. Its
+    text is a string or a list of strings; a code cell's outputs are a list of objects, each
+    of whose texts is one too.
+    """
+    if not isinstance(cell, dict) or cell.get('cell_type') not in ('markdown', 'code', 'raw'):
+        return 'is not a markdown, code or raw cell'
+    if not _is_text(cell.get('source', '')):
+        return 'has a source that is not text'
+    outputs = cell.get('outputs', []) if cell['cell_type'] == 'code' else []
+    if not isinstance(outputs, list) or not all(isinstance(output, dict) for output in outputs):
+        return 'has outputs that are not a list of outputs'
+    for output in outputs:
+        data = output.get('data', {})
+        texts = [output.get('text', ''), output.get('traceback', [])]
+        if isinstance(data, dict):
+            texts += [data[mime] for mime in data if mime.startswith(('text/', 'image/'))]
+        if not isinstance(data, dict) or not all(map(_is_text, texts)):
+            return 'has an output whose text or picture is not text'
+    return ''
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and
+                                      all(isinstance(line, str) for line in value))
 
 
 def _source_lines(text: str, count: int) -> List[int]:

@@ -37,6 +37,7 @@ model it draws.
   subfolders by its first link into each, and the others follow by name.
 """
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
-from tools.errors import BuildError, SourceError
+from tools.errors import BuildError, SourceError, warn
 from tools.split import Notes, Section
 
 HOME = PurePosixPath('index.html')
@@ -82,13 +83,15 @@ class Page:
         return self.output.name == 'index.html'
 
 
-def find_pages(project: Path, roots: List[str]) -> List[Page]:
+def find_pages(project: Path, roots: List[str],
+               problems: Optional[List[SourceError]] = None) -> List[Page]:
     """
     ## Finding the sources
 
     The pages of the sources under `roots` (folders relative to `project`), sorted by their
     path in the site. Two sources that would make the same page (`x.py` and `x.md`) stop the
-    build.
+    build. A source that is a symbolic link [out of its folder](#files-outside-the-sources),
+    or to nothing, has no page, and is reported in `problems`.
     """
     pages: Dict[PurePosixPath, Page] = {}
     for index, root in enumerate(roots):
@@ -98,15 +101,45 @@ def find_pages(project: Path, roots: List[str]) -> List[Page]:
         top = PurePosixPath('.') if index == 0 else PurePosixPath(Path(root).as_posix())
         for path in sorted(root_path.rglob('*')):
             relative = path.relative_to(root_path)
-            if not _is_source(relative) or not path.is_file():
+            if not _is_source(relative):
+                continue
+            source = PurePosixPath(path.relative_to(project).as_posix())
+            if path.is_symlink() and not path.exists():
+                warn(problems, SourceError(source, None, f'is a symbolic link to nothing '
+                                                         f'({os.readlink(path)}): delete it, or '
+                                                         'link it to a file'))
+                continue
+            if not path.is_file():
+                continue
+            real = outside(project, root, path)
+            if real is not None:
+                warn(problems, SourceError(source, None, f'is a symbolic link to {real}, '
+                                                         f'{OUTSIDE}'))
                 continue
             output = top / relative.parent.as_posix() / _page_name(relative.name)
-            source = PurePosixPath(path.relative_to(project).as_posix())
             if output in pages:
                 raise SourceError(source, None, f'makes the page {output}, as '
                                                 f'{pages[output].source} does; rename one of them')
             pages[output] = Page(source, output, PurePosixPath(Path(root).as_posix()))
     return [pages[output] for output in sorted(pages)]
+
+
+# Why a file that a symbolic link leads to out of its folder is not published.
+OUTSIDE = ('outside its source folder, and nothing outside the source folders is published: '
+           'copy the file in instead of linking to it')
+
+
+def outside(project: Path, root: str, path: Path) -> Optional[Path]:
+    """
+    ## Files outside the sources
+
+    Where the file `path` really is, when a symbolic link on its way leads out of the source
+    folder `root`; `None` when it is inside. The site publishes what the source folders hold,
+    and nothing else: a link that leads out would publish a file of the machine
+    (`leak.md -> /etc/passwd`), so no page is made of it and no file copied from it.
+    """
+    real = Path(path).resolve()
+    return None if real.is_relative_to((project / root).resolve()) else real
 
 
 def generated_home(root: PurePosixPath, name: Optional[str]) -> Page:
