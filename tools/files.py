@@ -50,17 +50,24 @@ def write_files(files: Dict[Path, bytes]) -> List[Path]:
     """
     changed = [(path, data) for path, data in files.items()
                if not (path.is_file() and path.read_bytes() == data)]
+    # The folders to make, deepest first.
+    folders = sorted({folder for path, _ in changed for folder in [path.parent, *path.parents]
+                      if not folder.exists()}, key=lambda folder: len(folder.parts), reverse=True)
     temporaries: List[str] = []
     try:
         for path, data in changed:
             temporaries.append(_temporary(path, data))
         for (path, _), temporary in zip(changed, temporaries):
             os.replace(temporary, path)
-    finally:
-        # Those not renamed, when writing or renaming stopped.
+    except BaseException:
+        # The temporary files not renamed yet, and the folders made for them, go.
         for temporary in temporaries:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+        for folder in folders:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     return [path for path, _ in changed]
 
 

@@ -99,6 +99,8 @@ def image_size(data: bytes) -> Tuple[int, int]:
         return _plausible(_jpeg_size(data))
     if data.lstrip().startswith((b'<?xml', b'<svg', b'<!--', b'<!DOCTYPE svg')):
         return _plausible(_svg_size(data))
+    if data.startswith(b'\x89PNG\r\n\x1a\n'):
+        raise ValueError('is a PNG without its header (IHDR): it is damaged, or cut short')
     # What a clone without Git LFS holds in place of a large file.
     if data.startswith(b'version https://git-lfs'):
         raise ValueError('is a Git LFS pointer, not the image: run `git lfs pull`')

@@ -123,7 +123,9 @@ def split_python(path: Path, text: str, problems: List[SourceError] = None) -> L
             warnings.simplefilter('ignore')
             tree = ast.parse(text, filename=str(path))
     except SyntaxError as error:
-        raise SourceError(path, error.lineno, f'is not valid Python: {error.msg}') from None
+        # Python names no line for a NUL byte.
+        line = error.lineno or text[:text.find('\0')].count('\n') + 1
+        raise SourceError(path, line, f'is not valid Python: {error.msg}') from None
     except (MemoryError, RecursionError):
         # What Python's parser raises for brackets or operators nested thousands deep.
         raise SourceError(path, None, 'is not valid Python: it nests brackets or operators '
