@@ -185,3 +185,13 @@ def test_a_placeholder_for_the_generators_html_cannot_be_forged():
 def test_notes_without_html_of_their_own_are_left_byte_for_byte_as_they_are():
     html = '<p>Text with <em>emphasis</em> &amp; <code>"quotes"</code></p>\n'
     assert sanitise(html) == (html, [])
+
+
+def test_an_image_from_a_data_address_is_neither_shown_nor_the_preview_of_the_page(project):
+    (project / 'home/tutorial/readme.md').write_text(
+        '# Readme\n\n![dot](data:image/png;base64,iVBORw0KGgo=)\n')
+    report = build_site(project, strict=False)
+    assert [str(problem) for problem in report.problems] == [
+        'home/tutorial/readme.md:3: the image data:image/png;base64,iVBORw0KGgo= is left out of '
+        'the page: an address in the notes is http, https, mailto, or relative to the page']
+    assert 'data:' not in (project / 'site/tutorial/readme.html').read_text()

@@ -630,8 +630,10 @@ def describe_os_error(error: OSError) -> str:
     What the system refused, in one line: the file, and why (`Permission denied`, `No space left
     on device`, `File name too long`).
     """
-    where = f'{error.filename}: ' if error.filename else ''
-    return f'{where}{error.strerror or error}'
+    name = str(error.filename or '')
+    # A path too long to open is shown by its ends.
+    name = f'{name[:60]}...{name[-60:]}' if len(name) > 200 else name
+    return f'{name}: {error.strerror or error}' if name else str(error.strerror or error)
 
 
 def _tally(problems: List[SourceError]) -> str:

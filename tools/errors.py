@@ -12,7 +12,8 @@ a `SourceError`, printed as `path:line: what is wrong`, the form editors and ter
 a link to the line.
 
 Some problems are *errors*: the page cannot be rendered as written (a syntax error, a formula
-KaTeX cannot read) or would mislead its reader (a link to nothing). Others are *warnings*,
+KaTeX cannot read, a `<script>` that is [left out](sanitise.html)) or would mislead its reader
+(a link to nothing). Others are *warnings*,
 `path:line: warning: what is odd`: the page renders as its author most likely meant, and
 saying so is enough (a docstring that Python reads differently from the page, an unknown
 key of the front matter). A strict build, the default, fails on both.

@@ -311,7 +311,8 @@ def picture(src: str, alt: str, title: str, image: Optional[Image]) -> str:
 def image_sizes(project: Path, roots: List[str]) -> List[Tuple[str, Optional[Tuple[int, int]]]]:
     """
     The size of every image under the source folders, by path, which the pages that show them
-    depend on: a figure drawn again at another size changes their `width` and `height`.
+    depend on: a figure drawn again at another size changes their `width` and `height`. A
+    symbolic link out of the source folders is not read.
     """
     sizes = []
     # The size, or `None` for a file that is no image (which stops the build of a page that
