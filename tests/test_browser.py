@@ -57,7 +57,8 @@ PROJECT_PAGES = ['index.html', 'capsule_networks/index.html', 'capsule_networks/
 @pytest.fixture(scope='module')
 def browser():
     if not Path(CHROMIUM).exists():
-        message = 'Chromium is not installed; `make test` installs it (apt-get install chromium)'
+        message = ('Chromium is not installed; `make test` installs it, as root or with sudo '
+                   '(apt-get install chromium)')
         if os.environ.get('CI'):
             pytest.fail(f'CI must run the browser test: {message}')
         pytest.skip(message)
