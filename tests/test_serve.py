@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -41,18 +42,20 @@ def wait_for(condition, seconds: float = 15):
 def test_the_served_site_is_rebuilt_when_a_source_changes(project):
     port = free_port()
     url = f'http://127.0.0.1:{port}/tutorial/readme.html'
-    server = subprocess.Popen([sys.executable, '-m', 'tools.serve', 'home', '--out', 'site', '--cache', 'cache',
-                               '--port', str(port)], cwd=project, env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = start(project, '--port', str(port))
+    # What the server prints, read as it comes: the page is written before the build says so.
+    printed = []
+    reader = threading.Thread(target=lambda: printed.extend(server.stdout), daemon=True)
+    reader.start()
     try:
         assert wait_for(lambda: 'The tutorial' in fetch(url)), 'the site was not served'
         readme = project / 'home/tutorial/readme.md'
         readme.write_text(readme.read_text() + '\nA line written while serving.\n')
         assert wait_for(lambda: 'A line written while serving.' in fetch(url)), 'the change was not rebuilt'
+        assert wait_for(lambda: any('built: 1 of 3 pages rendered' in line for line in printed))
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=10)
-    assert 'built: 1 of 3 pages rendered' in output
+        server.wait(timeout=10)
 
 
 def start(project: Path, *options: str) -> subprocess.Popen:
