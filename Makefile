@@ -72,7 +72,11 @@ notebook: setup
 SOURCE_URL ?= https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main
 SITE_URL ?= https://capsule-networks-tutorial.github.io/annotated-capsules/
 PORT ?= 8000
-SITE_ARGS = labml_nn tools --out docs --source-url $(SOURCE_URL) --site-url $(SITE_URL)
+# Each is quoted for the shell, so that a quote or a space in one reaches the generator, which
+# refuses it in a line, instead of breaking the command.
+quote = '$(subst ','\'',$(1))'
+SITE_ARGS = labml_nn tools --out docs --source-url $(call quote,$(SOURCE_URL)) \
+	--site-url $(call quote,$(SITE_URL))
 
 .PHONY: docs serve chromium
 
@@ -83,9 +87,18 @@ docs: $(PY_STAMP) $(NODE_STAMP)
 serve: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m tools.serve $(SITE_ARGS) --port $(PORT)
 
-# Debian's Chromium, for the browser test of the site; installed when missing.
+# Debian's Chromium, for the browser test of the site; installed when missing, as root or with
+# sudo (which must not ask for a password here); else make stops and says what to install.
+CHROMIUM_NEEDED := make test needs Chromium, for its browser test
 chromium:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null && exit 0; \
+	if ! command -v apt-get >/dev/null; then \
+		echo '$(CHROMIUM_NEEDED): install it, then run make test again' >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then as_root=; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then as_root='sudo -n'; \
+	else echo '$(CHROMIUM_NEEDED): install it (sudo apt-get install chromium), then run' \
+		'make test again' >&2; exit 1; fi; \
+	$$as_root apt-get update && $$as_root apt-get install -y chromium
 
 # ---- The benchmark against labml-nn 0.5.1 (bench/) ----
 #

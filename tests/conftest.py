@@ -47,3 +47,14 @@ def mnist_copy(tmp_path) -> Path:
     raw = mnist.raw_folder(tmp_path)
     shutil.copytree(mnist.raw_folder(mnist.DEFAULT_ROOT), raw, ignore=shutil.ignore_patterns('.*'))
     return raw
+
+
+PAGES_FIXTURE = Path(__file__).resolve().parent / 'fixtures' / 'pages'
+
+
+def add_pages(project: Path) -> Path:
+    """
+    Adds to the fixture project the tutorial `home/pages/` of `tests/fixtures/pages`: an index
+    that declares its order, a wide figure with its dark variant, a notebook with its outputs.
+    """
+    return Path(shutil.copytree(PAGES_FIXTURE, project / 'home' / 'pages'))

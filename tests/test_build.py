@@ -213,6 +213,32 @@ def test_an_interrupted_build_leaves_no_half_written_page(project, monkeypatch):
     assert site_files(project / 'site') == before
 
 
+def test_a_build_that_cannot_write_one_file_changes_none_and_leaves_no_temporary_file(project, monkeypatch):
+    build_site(project)
+    before = site_files(project / 'site')
+    (project / 'home/tutorial/new').mkdir()
+    (project / 'home/tutorial/new/page.md').write_text('# New\n')
+    for source in ('home/tutorial/__init__.py', 'home/tutorial/readme.md'):
+        path = project / source
+        path.write_text(path.read_text() + '\n# Changed.\n')
+    written = []
+
+    # The disk is full when the readme comes, after the new page, in its new folder.
+    def full_at_the_readme(path, data):
+        if path.name == 'readme.html':
+            raise OSError(28, 'No space left on device', str(path))
+        written.append(path.relative_to(project / 'site').as_posix())
+        return temporary(path, data)
+
+    temporary = files._temporary
+    monkeypatch.setattr(files, '_temporary', full_at_the_readme)
+    with pytest.raises(OSError):
+        build_site(project)
+    assert 'tutorial/new/page.html' in written
+    assert site_files(project / 'site') == before
+    assert not (project / 'site/tutorial/new').exists()
+
+
 def write(project: Path, files: dict):
     """
     Writes each `path: text` of `files` into the project.

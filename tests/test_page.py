@@ -1,18 +1,22 @@
 """
-The pages: code escaped and numbered as in the file, anchors, metadata, navigation and the
-home page's list, on a build of the fixture site.
+The pages: code escaped and numbered as in the file, anchors, metadata, navigation, contents,
+footer and the home page's list, on a build of the fixture site.
 """
 
 import re
 
 import pytest
 
-from tests.conftest import build_site
+from tests.conftest import add_pages, build_site
+
+SETTINGS = dict(site_url='https://example.org/capsules/',
+                source_url='https://example.org/repo/blob/main')
 
 
 @pytest.fixture
 def site(project):
-    build_site(project, site_url='https://example.org/capsules/', source_url='https://example.org/repo/blob/main')
+    add_pages(project)
+    build_site(project, **SETTINGS)
     return project / 'site'
 
 
@@ -56,8 +60,68 @@ def test_front_matter_feeds_the_title_description_and_link_previews(site):
     assert '<meta property="og:title" content="Softmax, annotated">' in html
     assert f'<meta property="og:description" content="{summary}">' in html
     assert '<meta property="og:url" content="https://example.org/capsules/tutorial/">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
     assert '---' not in html and 'title:' not in html
+
+
+def test_a_page_with_an_image_is_previewed_with_its_first_image(site):
+    html = page(site, 'tutorial/index.html')
+    image = 'https://example.org/capsules/tutorial/images/diagram.png'
+    assert f'<meta property="og:image" content="{image}">' in html
+    assert f'<meta name="twitter:image" content="{image}">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+
+
+def test_a_page_without_an_image_is_previewed_with_the_first_image_of_the_home_page(project):
+    home = project / 'home/__init__.py'
+    picture = '\n![A diagram](tutorial/images/diagram.png)\n"""'
+    home.write_text(home.read_text().replace('\n"""', picture))
+    build_site(project, **SETTINGS)
+    image = 'https://example.org/capsules/tutorial/images/diagram.png'
+    readme = page(project / 'site', 'tutorial/readme.html')
+    assert f'<meta property="og:image" content="{image}">' in readme
+
+
+def test_a_site_without_images_has_no_preview_image(project):
+    (project / 'home/tutorial/__init__.py').write_text('"""\n# No picture\n"""\n\nx = 1\n')
+    build_site(project, **SETTINGS)
+    html = page(project / 'site', 'tutorial/readme.html')
+    assert 'og:image' not in html and '<meta name="twitter:card" content="summary">' in html
+
+
+def test_summaries_show_their_code_on_the_home_page_and_no_backticks_in_the_head(site):
+    summary = ('A page with a wide figure and its <code>.dark</code> variant, a small figure, and '
+               'contents.')
+    assert f'<a href="pages/pictures.html">Pictures</a>: {summary}</li>' in page(site, 'index.html')
+    head = page(site, 'pages/pictures.html').split('</head>')[0]
+    assert '`' not in head and '<code>' not in head
+    assert ('<meta name="description" content="A page with a wide figure and its .dark variant, a '
+            'small figure, and contents.">') in head
+
+
+def test_every_page_has_the_icon_and_a_footer(site):
+    assert (site / 'static/favicon.svg').read_bytes().startswith(b'<svg')
+    for path in site.rglob('*.html'):
+        html = path.read_text()
+        icon = '../' * (len(path.relative_to(site).parts) - 1) + 'static/favicon.svg'
+        assert f'<link rel="icon" href="{icon}" type="image/svg+xml">' in html, path
+        footer = html.split('<footer class="footer">')[1]
+        assert '>Fixture site</a>' in footer and '>The source of this page</a>' in footer, path
+        assert '<a href="#">Back to the top</a>' in footer, path
+
+
+def test_a_page_with_three_headings_or_more_lists_them_after_its_first_section(site):
+    html = page(site, 'pages/pictures.html')
+    contents = html.split('<nav class="notes toc" id="Contents" aria-label="Contents">')[1]
+    contents = contents.split('</nav>')[0]
+    entries = re.findall(r'(<ol>|</ol>)|<li><a href="#([^"]+)">([^<]+)</a>', contents)
+    # The heading of level 3 in a list of its own, under its heading of level 2.
+    assert [tag or f'{id}:{text}' for tag, id, text in entries] == [
+        '<ol>', 'first:First', 'second:Second', '<ol>', 'a-detail:A detail', '</ol>',
+        'third:Third', '</ol>']
+    assert html.index('id="section-1"') < html.index('id="Contents"') < html.index('id="section-2"')
+    assert '<a href="#Contents">Contents</a>' in html.split('<footer')[1]
+    # Two headings are not a long page.
+    assert 'id="Contents"' not in page(site, 'tutorial/index.html')
 
 
 def test_each_page_links_to_its_source_under_the_configured_address(site):
@@ -75,9 +139,55 @@ def test_the_pages_of_a_tutorial_lead_to_each_other_and_up(site):
     assert '<span aria-current="page">readme.md</span>' in readme
 
 
+def next_pages(site, start: str):
+    """
+    The pages met following the `next` links from `start`.
+    """
+    walk = [start]
+    while True:
+        found = re.search(r'<a rel="next" href="([^"]+)">', page(site, walk[-1]))
+        if found is None:
+            return walk
+        walk.append(str((site / walk[-1]).parent.relative_to(site) / found.group(1)))
+
+
+def test_the_pages_follow_the_order_of_the_links_of_their_index_then_their_names(site):
+    # The index links to the pictures, the notebook, and about; the appendix, not linked, is last.
+    assert next_pages(site, 'pages/index.html') == [
+        'pages/index.html', 'pages/pictures.html', 'pages/notebook.html', 'pages/about.html',
+        'pages/appendix.html']
+
+
+def test_the_home_page_and_the_sitemap_follow_the_reading_order(site):
+    listed = re.findall(r'<li><a href="pages/([^"]+)">', page(site, 'index.html'))
+    assert listed == ['pictures.html', 'notebook.html', 'about.html', 'appendix.html']
+    mapped = re.findall(r'<loc>https://example.org/capsules/([^<]*)</loc>',
+                        page(site, 'sitemap.xml'))
+    assert mapped == ['', 'tutorial/', 'tutorial/readme.html', 'pages/', 'pages/pictures.html',
+                      'pages/notebook.html', 'pages/about.html', 'pages/appendix.html']
+
+
+def test_a_page_the_index_does_not_link_to_is_named_in_a_note(project):
+    add_pages(project)
+    report = build_site(project)
+    assert report.notes == ['home/pages/__init__.py does not link to appendix.py, so they follow '
+                            'the pages it links to, by name']
+
+
+def test_only_the_page_itself_is_the_current_item_of_the_breadcrumb(project):
+    (project / 'home/loose').mkdir()
+    (project / 'home/loose/page.py').write_text('"""\n# A page in a folder without an index\n"""\n')
+    build_site(project)
+    html = page(project / 'site', 'loose/page.html')
+    assert html.count('aria-current') == 1
+    assert '<li><span>loose</span></li>' in html
+    assert '<li><span aria-current="page">page.py</span></li>' in html
+
+
 def test_the_home_page_lists_every_page(site):
     html = page(site, 'index.html')
     assert '<h3><a href="tutorial/index.html">Softmax, annotated</a></h3>' in html
+    assert '<h3><a href="pages/index.html">Pages in order</a></h3>' in html
     assert '<li><a href="tutorial/readme.html">Readme of the tutorial</a>: A Markdown page, notes only.</li>' in html
 
 

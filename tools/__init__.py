@@ -1,7 +1,8 @@
 """
 ---
 title: The site generator
-summary: The generator of this site, annotated in the same style as the tutorial, and rendered by itself.
+summary: The generator of this site, annotated in the same style as the tutorial, and rendered
+  by itself.
 ---
 
 # The site generator
@@ -19,13 +20,16 @@ make serve   # serves docs/ on http://127.0.0.1:8000, and rebuilds when a source
 A build goes through these files, in this order:
 
 * [The build](build.html): the command, and rebuilding only what changed.
-* [From sources to pages](site.html): which file becomes which page; the navigation.
+* [From sources to pages](site.html): which file becomes which page; the reading order.
 * [Splitting a source file into sections](split.html): notes and the code they describe.
+* [Notebooks](notebook.html): Markdown cells as notes, code cells as code, with their outputs.
 * [Front matter](front_matter.html): the title and summary of a page.
 * [Markdown and math](markdown.html): the notes, with formulas between dollars.
+* [The HTML allowed in the notes](sanitise.html): no script reaches a page.
+* [Images](images.html): each at its own size, wide ones across the page, dark on dark screens.
 * [Math with KaTeX, in one process](katex.html): formulas typeset on the server.
 * [Highlighting code](highlight.html): Pygments, light and dark.
-* [Writing a page](page.html): the template and its metadata.
+* [Writing a page](page.html): the template, its contents, footer and metadata.
 * [Files copied into the site](assets.html): stylesheets, fonts and images.
 * [The sitemap](sitemap.html): every page, with the date of its last change.
 * [Writing files](files.html): atomically, and only when changed.

@@ -8,13 +8,14 @@ summary: The stylesheets, KaTeX's stylesheet and fonts, and the images the notes
 
 Besides its pages, the site holds:
 
-* `static/`: the stylesheet of the pages (`tools/static/`), and that of the code's colours,
-  made by [Pygments](highlight.html);
+* `static/`: the stylesheet of the pages and the site's icon (`tools/static/`), and the
+  stylesheet of the code's colours, made by [Pygments](highlight.html);
 * `katex/`: the stylesheet and fonts of KaTeX, from the npm package, so that the math needs no
   other host;
-* the images and other files the notes point to (a PDF, a notebook), at the same place relative
-  to the page as relative to its source, so that a link that works beside the source works on
-  the site.
+* the images and other files the notes point to (a PDF, the `.ipynb` of a notebook), at the
+  same place relative to the page as relative to its source, so that a link that works beside
+  the source works on the site; with each image its [dark variant](images.html), if it has one;
+* the pictures of the outputs of a [notebook](notebook.html), beside its page.
 
 KaTeX's stylesheet offers each font in three formats. Every current browser reads WOFF2, and
 `docs/` is committed, so only the WOFF2 files are copied, a quarter of the bytes, and the

@@ -19,7 +19,8 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
 2. work out which pages must be rendered again, and [parse](markdown.html) their notes;
 3. typeset every new formula with [KaTeX, in one process](katex.html), and meanwhile
    [highlight](highlight.html) the code;
-4. check the links and images of the notes against the site;
+4. check the links and images of the notes against the site, and read the
+   [size and dark variant](images.html) of each image;
 5. [write the pages](page.html), copy [the other files](assets.html), write
    [the sitemap](sitemap.html), and delete what the site no longer holds.
 
@@ -44,8 +45,9 @@ all.
 
 A page depends on its source, on the generator (its code, template, stylesheet, and the
 versions of the libraries it uses), on the settings, and on the rest of the site: the titles of
-the other pages (in its navigation and, for the home page, its list of pages) and the files its
-links may point to. A digest of all of these is the page's *key*, kept with a digest of the
+the other pages and their [reading order](site.html#one-reading-order) (in its navigation and,
+for the home page, its list of pages), the files its links may point to and the sizes of the
+images. A digest of all of these is the page's *key*, kept with a digest of the
 page written, its formulas and its problems in `.build/manifest.json`. A page whose key is
 unchanged, and whose file in `docs/` is the one written, is left alone: a build with nothing
 changed renders nothing, and reports the same problems again.
@@ -57,7 +59,9 @@ relative, and nothing records a time, a random id or a path of the machine.
 import argparse
 import hashlib
 import json
+import os
 import posixpath
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -70,13 +74,17 @@ from markupsafe import Markup
 
 from tools.assets import ASSET_SUFFIXES, site_files
 from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
-from tools.files import write_if_changed
+from tools.files import read_cache, write_cache, write_files
 from tools.front_matter import take_front_matter, title_and_summary
 from tools.highlight import highlight_file
+from tools.images import describe_images, image_sizes, read_svg
 from tools.katex import katex_version, start_typesetting
 from tools.markdown import ParsedNotes, Reference, parse, render, retarget, unlink
-from tools.page import SiteConfig, render_page, section_id
-from tools.site import HOME, Page, find_pages, generated_home, navigation
+from tools.notebook import notebook_files, read_notebook
+from tools.page import SiteConfig, preview_image, render_page, section_id
+from tools.sanitise import ADDRESS_RULE, safe_address
+from tools.site import (HOME, OUTSIDE, Page, find_pages, generated_home, navigation, outside,
+                        reading_order, unlinked_pages)
 from tools.sitemap import commit_dates, sitemap
 from tools.split import Notes, Section, read_source, split
 
@@ -88,10 +96,10 @@ SITE_URL = 'https://capsule-networks-tutorial.github.io/annotated-capsules/'
 SOURCE_URL = 'https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main'
 
 # The libraries whose output ends up in the pages.
-LIBRARIES = ('markdown-it-py', 'mdit-py-plugins', 'pygments', 'jinja2', 'pyyaml')
+LIBRARIES = ('markdown-it-py', 'mdit-py-plugins', 'pygments', 'jinja2', 'pyyaml', 'nh3')
 
 # The version of the layout of the files of the cache; a file of another layout is not read.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -130,21 +138,25 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     """
     start = time.perf_counter()
     project, out, cache = Path(project), Path(out), Path(cache)
-    _check_output_folder(out)
+    check_settings(project, roots, out, cache,
+                   {'--site-url': site_url, '--source-url': source_url})
     report = Report()
-    manifest = _load(cache / 'manifest.json')
+    manifest = read_cache(cache / 'manifest.json', CACHE_VERSION)
     generator = _generator()
-    read = _load(cache / 'sources.json')
+    read = read_cache(cache / 'sources.json', CACHE_VERSION)
 
     pages, read_problems, failed = _read_pages(project, roots, generator, read)
     site = _with_home(pages, roots, site_name)
     home = next(page for page in site if page.output == HOME)
-    config = SiteConfig(site_name or home.title, site_url, source_url)
+    config = SiteConfig(site_name or home.title, site_url, source_url, preview_image(home))
     keys = _keys(project, roots, site, config, generator)
     stale = [page for page in site if not _up_to_date(page, keys[page.output], manifest, out)]
     parsed, problems, math = _parse_and_typeset(stale, cache)
 
     assets = _check_references(project, site, stale, parsed, problems, failed)
+    for page in stale:
+        problems[page.output].extend(describe_images(project, page, parsed[page.output],
+                                                     assets[page.output]))
     rendering = {page.output for page in stale}
     for page in site:
         if page.output in rendering:
@@ -181,6 +193,9 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
         for target, source in entry['assets'].items():
             written[PurePosixPath(target)] = (project / source).read_bytes()
     written.update(site_files())
+    for page in site:
+        if page.source.suffix == '.ipynb':
+            written.update(notebook_files(page.output, read_notebook(page.source, page.text)))
     dates, undated = commit_dates(project, [page.source for page in site])
     if undated:
         report.notes.append('sitemap.xml has no lastmod for sources with uncommitted changes: ' +
@@ -189,13 +204,16 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
 
     expected = {str(page.output) for page in site} | {str(path) for path in written}
-    for path, data in sorted(written.items()):
-        if write_if_changed(out / path, data):
-            report.written.append(str(path))
+    changed = write_files({out / path: data for path, data in sorted(written.items())})
+    report.written = [path.relative_to(out).as_posix() for path in changed]
     report.removed = _remove_others(out, expected)
-    _save(cache / 'manifest.json', manifest)
-    _save(cache / 'sources.json', read)
+    write_cache(cache / 'manifest.json', CACHE_VERSION, manifest)
+    write_cache(cache / 'sources.json', CACHE_VERSION, read)
     report.pages = len(site)
+    for index, left in unlinked_pages(site):
+        names = ', '.join(page.source.name for page in left)
+        report.notes.append(f'{index.source} does not link to {names}, so they follow the pages '
+                            'it links to, by name')
     report.seconds = time.perf_counter() - start
     return report
 
@@ -215,7 +233,7 @@ def _read_pages(project: Path, roots: List[str], generator: str,
     of its text and of the generator; a source whose digest is unchanged is not read again.
     """
     pages, problems, failed = [], [], {}
-    sources = find_pages(project, roots)
+    sources = find_pages(project, roots, problems)
     for page in sources:
         try:
             page.text = read_source(project / page.source, page.source)
@@ -291,11 +309,14 @@ def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig
     """
     The key of each page: a digest of everything its HTML depends on.
     """
-    files = sorted(str(path.relative_to(project)) for root in roots
-                   for path in (project / root).rglob('*')
+    # Each file by its name, and a symbolic link with where it leads.
+    files = sorted((str(path.relative_to(project)), os.readlink(path) if path.is_symlink() else '')
+                   for root in roots for path in (project / root).rglob('*')
                    if path.is_file() and '__pycache__' not in path.parts)
-    site = [(str(page.output), str(page.source), page.title, page.summary) for page in pages]
-    shared = _digest(json.dumps([generator, files, site, config.__dict__]).encode())
+    site = [(str(page.output), str(page.source), page.title, page.summary)
+            for page in reading_order(pages)]
+    images = image_sizes(project, roots)
+    shared = _digest(json.dumps([generator, files, site, config.__dict__, images]).encode())
     return {page.output: _digest((shared + page.text).encode()) for page in pages}
 
 
@@ -386,6 +407,10 @@ def _resolve(project: Path, page: Page, reference: Reference, ids: Set[str],
     link without an extension (`../feed_forward`) to the page of that name; the link is pointed
     at that page's file, so that it works from the file system too.
     """
+    what = 'image' if reference.image else 'link'
+    if not safe_address(reference.target):
+        raise SourceError(page.source, reference.line, f'the {what} {reference.target} is left '
+                                                       f'out of the page: {ADDRESS_RULE}')
     parts = urlsplit(reference.target)
     if not (parts.scheme or parts.netloc or parts.path) and unquote(parts.fragment) not in ids:
         raise SourceError(page.source, reference.line,
@@ -393,7 +418,6 @@ def _resolve(project: Path, page: Page, reference: Reference, ids: Set[str],
                           'heading, or an HTML element with that id')
     if parts.scheme or parts.netloc or not parts.path:
         return None
-    what = 'image' if reference.image else 'link'
     if parts.path.startswith('/'):
         raise SourceError(page.source, reference.line,
                           f'the {what} {reference.target} is absolute; make it relative to this '
@@ -430,6 +454,18 @@ def _resolve(project: Path, page: Page, reference: Reference, ids: Set[str],
         raise SourceError(page.source, reference.line,
                           f'the {what} {reference.target} leads to {in_project}, which does not '
                           'exist' + ('' if reference.image else f', nor does a page {in_site}'))
+    real = outside(project, str(page.root), file)
+    if real is not None:
+        raise SourceError(page.source, reference.line,
+                          f'the {what} {reference.target} leads to {in_project}, a symbolic link '
+                          f'to {real}, {OUTSIDE}')
+    # An SVG linked to is opened as a document of the site; one shown is read with its size.
+    if file.suffix.lower() == '.svg' and not reference.image:
+        try:
+            read_svg(file.read_bytes())
+        except ValueError as problem:
+            raise SourceError(page.source, reference.line,
+                              f'the link {reference.target}: {in_project} {problem}') from None
     if file.suffix.lower() not in ASSET_SUFFIXES:
         raise SourceError(page.source, reference.line,
                           f'the {what} {reference.target} leads to a file that is not part of '
@@ -453,17 +489,49 @@ def _normalise(path: PurePosixPath):
     return PurePosixPath(*parts)
 
 
-def _check_output_folder(out: Path):
+def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
+                   addresses: Dict[str, str]):
     """
-    ## The output folder
+    ## The settings
 
-    The build deletes from `out` whatever the site no longer holds, so it refuses a folder that
-    holds files but no `sitemap.xml`: a folder not made by this generator.
+    Each is checked before anything is read or written, and a wrong one stops the build with
+    what to do:
+
+    * a source folder is inside the project folder (the current folder), which the site's
+      paths are relative to;
+    * the site folder `out` and the cache are folders, or not there yet, and neither is inside a
+      source folder nor holds one: the build would read its own pages as sources, or delete
+      the sources;
+    * the build deletes from `out` whatever the site no longer holds, so it refuses a folder
+      that holds files but no `sitemap.xml`: a folder not made by this generator;
+    * the addresses of the site and of the sources, by option in `addresses`, are web
+      addresses: every page links to them.
     """
+    for root in roots:
+        folder = (project / root).resolve()
+        if not folder.is_relative_to(project.resolve()):
+            raise BuildError(f'the source folder {root} is outside the project folder '
+                             f'{project}: run the build from a folder that holds it')
+        for option, place in (('--out', out), ('--cache', cache)):
+            if place.resolve().is_relative_to(folder) or folder.is_relative_to(place.resolve()):
+                raise BuildError(f'{option} {place} and the source folder {root} are one inside '
+                                 'the other: choose a folder outside the sources, such as docs')
+    for option, place in (('--out', out), ('--cache', cache)):
+        if place.exists() and not place.is_dir():
+            raise BuildError(f'{option} {place} is a file, not a folder: choose a folder')
     if out.is_dir() and any(out.iterdir()) and not (out / 'sitemap.xml').is_file():
         raise BuildError(f'{out} holds files but no sitemap.xml, so it was not made by this '
                          'generator, and the build would delete its files; choose another folder '
                          'with --out')
+    for option, address in addresses.items():
+        if not WEB_ADDRESS.fullmatch(address):
+            raise BuildError(f'{option} {address!r} is not a web address: give one such as '
+                             'https://example.org/annotated/')
+
+
+# An address of the web: http or https, a host, and none of the characters that would end it
+# in HTML or in a shell (spaces, quotes, angle brackets, backslashes).
+WEB_ADDRESS = re.compile(r'https?://[^/\s"\'<>\\`]+(/[^\s"\'<>\\`]*)?')
 
 
 def _remove_others(out: Path, expected: set) -> List[str]:
@@ -498,25 +566,13 @@ def _problem(source: PurePosixPath, warning: bool, line: Optional[int], message:
     return (SourceWarning if warning else SourceError)(Path(source), line, message)
 
 
-def _load(path: Path) -> dict:
-    """
-    What the cache file `path` holds, if it was written by this version of the build.
-    """
-    stored = json.loads(path.read_text()) if path.is_file() else {}
-    return stored.get('entries', {}) if stored.get('version') == CACHE_VERSION else {}
-
-
-def _save(path: Path, entries: dict):
-    stored = {'version': CACHE_VERSION, 'entries': entries}
-    write_if_changed(path, json.dumps(stored, sort_keys=True).encode())
-
-
 def main(arguments: List[str] = None) -> int:
     """
     ## The command
 
     Prints one line of what was done, and every problem, one `file:line: message` a line, and
-    returns the exit status: 1 when anything was reported.
+    returns the exit status: 1 when anything was reported. A wrong setting, a file the system
+    will not write (no room, no permission) and Ctrl-C are each one line too, not a traceback.
     """
     parser = argparse.ArgumentParser(prog='python -m tools.build',
                                      description='Builds the annotated site of Python and '
@@ -547,6 +603,14 @@ def main(arguments: List[str] = None) -> int:
     except (BuildError, SourceError) as error:
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f'{describe_os_error(error)}; the site in {options.out} is not finished, and no '
+              'file of it is half-written: fix this, and build again', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f'interrupted; the site in {options.out} is not finished, and no file of it is '
+              'half-written: build again to finish', file=sys.stderr)
+        return 130
     print(f'{options.out}: {report.pages} pages ({len(report.rendered)} rendered), '
           f'{report.formulas} formulas ({report.rendered_formulas} on the pages rendered), '
           f'{len(report.written)} files written, {len(report.removed)} removed, '
@@ -559,6 +623,17 @@ def main(arguments: List[str] = None) -> int:
     unrendered = f'; no page for {", ".join(report.failed)}' if report.failed else ''
     print(_tally(report.problems) + unrendered, file=sys.stderr)
     return 1
+
+
+def describe_os_error(error: OSError) -> str:
+    """
+    What the system refused, in one line: the file, and why (`Permission denied`, `No space left
+    on device`, `File name too long`).
+    """
+    name = str(error.filename or '')
+    # A path too long to open is shown by its ends.
+    name = f'{name[:60]}...{name[-60:]}' if len(name) > 200 else name
+    return f'{name}: {error.strerror or error}' if name else str(error.strerror or error)
 
 
 def _tally(problems: List[SourceError]) -> str:

@@ -12,7 +12,8 @@ a `SourceError`, printed as `path:line: what is wrong`, the form editors and ter
 a link to the line.
 
 Some problems are *errors*: the page cannot be rendered as written (a syntax error, a formula
-KaTeX cannot read) or would mislead its reader (a link to nothing). Others are *warnings*,
+KaTeX cannot read, a `<script>` that is [left out](sanitise.html)) or would mislead its reader
+(a link to nothing). Others are *warnings*,
 `path:line: warning: what is odd`: the page renders as its author most likely meant, and
 saying so is enough (a docstring that Python reads differently from the page, an unknown
 key of the front matter). A strict build, the default, fails on both.
@@ -47,10 +48,10 @@ class SourceWarning(SourceError):
     label = 'warning: '
 
 
-def warn(problems: Optional[List[SourceError]], warning: SourceWarning):
+def warn(problems: Optional[List[SourceError]], warning: SourceError):
     """
-    Records a warning in `problems`; a caller that passes no list to collect warnings in gets
-    each one raised, as an error.
+    Records a warning, or an error that leaves the page renderable, in `problems`; a caller
+    that passes no list to collect them in gets each one raised, as an error.
     """
     if problems is None:
         raise warning

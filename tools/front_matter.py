@@ -63,8 +63,17 @@ def take_front_matter(path: Path, sections: List[Section],
         raise SourceError(path, notes.line + opening, 'the front matter opened here with `---` is '
                                                       'never closed: add a line `---` after its '
                                                       'last key')
+    block = '\n'.join(lines[opening + 1:closing])
     try:
-        meta = yaml.safe_load('\n'.join(lines[opening + 1:closing]))
+        # Aliases (`*name`) can make a few lines stand for billions of values; a title and a
+        # summary need none, so none is read.
+        alias = next((event for event in yaml.parse(block, Loader=yaml.SafeLoader)
+                      if isinstance(event, yaml.AliasEvent)), None)
+        if alias is not None:
+            raise SourceError(path, notes.line + opening + 1 + alias.start_mark.line,
+                              f'the front matter uses the YAML alias `*{alias.anchor}`: write '
+                              'the value itself')
+        meta = yaml.safe_load(block)
     except yaml.YAMLError as error:
         mark = getattr(error, 'problem_mark', None)
         line = notes.line + opening + 1 + (mark.line if mark else 0)

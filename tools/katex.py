@@ -18,16 +18,17 @@ writes their HTML, or KaTeX's error, as a JSON list on its standard output.
 Each result is HTML for the eye plus MathML for screen readers.
 
 Results are cached by formula in the build folder (`.build/katex.json`), with the version of
-KaTeX that made them, so that a rebuild typesets only new formulas.
+KaTeX and of the script that made them, so that a rebuild typesets only new formulas.
 """
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 from tools.errors import BuildError, SourceError
-from tools.files import write_if_changed
+from tools.files import read_cache, write_cache
 from tools.markdown import Formula
 
 # The KaTeX package `npm ci` installs, and the script that drives it.
@@ -66,12 +67,12 @@ def start_typesetting(formulas: List[Formula], cache: Path) -> Callable[[], Resu
     a process of its own, so that the build can do other work (highlighting the code, say)
     on another core meanwhile.
     """
-    version = katex_version()
+    # A new KaTeX, or a change to the script's options, typesets every formula again.
+    version = [katex_version(), hashlib.sha256(SCRIPT.read_bytes()).hexdigest()]
     if not formulas:
         return lambda: ({}, [])
     cache_file = cache / 'katex.json'
-    stored = json.loads(cache_file.read_text()) if cache_file.exists() else {}
-    known = stored.get('formulas', {}) if stored.get('version') == version else {}
+    known = read_cache(cache_file, version)
 
     def name(key: Tuple[bool, str]) -> str:
         return ('display:' if key[0] else 'inline:') + key[1]
@@ -88,8 +89,7 @@ def start_typesetting(formulas: List[Formula], cache: Path) -> Callable[[], Resu
                     known[name(key)] = result['html']
                 else:
                     failed[key] = result['error']
-            stored = {'version': version, 'formulas': known}
-            write_if_changed(cache_file, json.dumps(stored, sort_keys=True).encode())
+            write_cache(cache_file, version, known)
         errors = [SourceError(f.path, f.line,
                               f'KaTeX cannot typeset the formula ${f.tex}$: {failed[f.key]}')
                   for f in formulas if f.key in failed]

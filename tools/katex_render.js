@@ -6,10 +6,17 @@
 //
 // The HTML carries MathML too (output: 'htmlAndMathml'): the HTML is for the eye, the MathML for
 // screen readers. strict: 'error' turns KaTeX's warnings about input that LaTeX would read
-// differently into errors, so that the build stops on them.
+// differently into errors, so that the build stops on them. A command that would link or load
+// something (\href, \url, \includegraphics, \htmlClass...) is an error too: KaTeX would
+// otherwise show it in red, and say nothing.
 'use strict';
 
 const katex = require('katex');
+
+function untrusted({ command }) {
+  throw new Error(`${command} would link to or load something, which a formula may not: write `
+    + 'the link in Markdown, outside the formula');
+}
 
 let input = '';
 process.stdin.setEncoding('utf8');
@@ -20,6 +27,7 @@ process.stdin.on('end', () => {
       return {
         html: katex.renderToString(tex, {
           displayMode: display, output: 'htmlAndMathml', throwOnError: true, strict: 'error',
+          trust: untrusted,
         }),
       };
     } catch (error) {

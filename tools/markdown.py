@@ -49,7 +49,7 @@ What is doubtful is reported with its file and line, and never reaches a reader 
 * a code block in a language Pygments does not know is shown as plain text, with a warning.
 
 Links and images are collected here and checked by [the build](build.html), which knows every
-page of the site.
+page of the site; HTML written in the notes is [sanitised](sanitise.html).
 """
 
 import re
@@ -67,6 +67,8 @@ from mdit_py_plugins.dollarmath.index import math_block_dollar
 
 from tools.errors import SourceError, SourceWarning, warn
 from tools.highlight import highlight_block, highlight_inline, lexer
+from tools.images import picture
+from tools.sanitise import mark, refusals, safe_address, sanitise
 from tools.split import Notes
 
 
@@ -117,6 +119,9 @@ def _markdown() -> MarkdownIt:
     stand before a digit, so that prices and shell variables are not read as formulas.
     """
     md = MarkdownIt('commonmark').enable(['table', 'strikethrough'])
+    # Markdown's own check of addresses makes a `javascript:` link plain text, and says nothing;
+    # the build checks every address instead, and reports those it refuses.
+    md.validateLink = lambda address: True
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False,
                       allow_blank_lines=False, double_inline=True)
     # A `$$` line may end a paragraph without a blank line before it, as a comment such as
@@ -385,6 +390,7 @@ def parse(path: Path, notes: Notes, ids: Set[str],
                                                      'know, and is shown as plain text; use a '
                                                      'Pygments short name such as `python` or '
                                                      '`bash`'))
+    _report_written_html(path, tokens, env, problems)
     env['cursors'] = {}
     links: List[Token] = []
     for block, child in _inline_children(tokens):
@@ -392,7 +398,8 @@ def parse(path: Path, notes: Notes, ids: Set[str],
             links.append(child)
         elif child.type == 'link_close':
             # Where a link ends, so that the build can take out both ends of a broken one.
-            links.pop().meta['close'] = child
+            opening = links.pop()
+            opening.meta['close'], child.meta['open'] = child, opening
         if child.type in ('math_inline', 'math_inline_double'):
             line = _line_of(env, block, child.content)
             display = child.type == 'math_inline_double'
@@ -404,13 +411,53 @@ def parse(path: Path, notes: Notes, ids: Set[str],
     return ParsedNotes(tokens, env, formulas, references)
 
 
+def _report_written_html(path: Path, tokens: List[Token], env: dict,
+                         problems: List[SourceError]):
+    """
+    ## HTML written in the notes
+
+    Each tag, attribute or address of the HTML written in the notes that is
+    [left out of the page](sanitise.html), reported at its line; and the notes after it, where
+    that HTML hides them.
+    """
+    written = _written_html(tokens, env)
+    for line, html in written:
+        for offset, message in refusals(html):
+            warn(problems, SourceError(path, line + offset - 1, message))
+    if not written:
+        return
+    rendered = MARKDOWN.renderer.render(tokens, MARKDOWN.options, dict(env, math={}))
+    _, lost = sanitise(rendered)
+    if lost:
+        line = written[max(lost[0] - 1, 0)][0]
+        warn(problems, SourceError(path, line, 'the HTML here hides the notes after it, which are '
+                                               'left out of the page: close its comment or '
+                                               'element'))
+
+
+def _written_html(tokens: List[Token], env: dict) -> List[Tuple[int, str]]:
+    """
+    The pieces of HTML written in some notes, in the order they are rendered, each with its
+    line. HTML in the description of an image is not among them: it is shown as text.
+    """
+    env['cursors'] = {}
+    written = []
+    for token in tokens:
+        if token.type == 'html_block':
+            written.append((env['line'] + token.map[0], token.content))
+        for child in (token.children or []) if token.type == 'inline' else []:
+            if child.type == 'html_inline':
+                written.append((_line_of(env, token, child.content), child.content))
+    return written
+
+
 def outline(text: str) -> List[Tuple[str, str, bool]]:
     """
     ## Headings and paragraphs as text
 
     The headings and paragraphs of some notes, in order, each as its tag (`h1`, `p`, ...), its
-    text without markup (a formula as its TeX, a link as its words) and whether it holds a
-    formula or an image; for the names and summaries of pages that have no front matter.
+    text without markup (a formula as its TeX, a link as its words, no HTML) and whether it
+    holds a formula or an image; for the names and summaries of pages without front matter.
     Only headings written with `#` count: a line underlined with `===` is more often a banner
     of reStructuredText than a heading. Problems are left to the parse of the page itself.
     """
@@ -422,7 +469,7 @@ def outline(text: str) -> List[Tuple[str, str, bool]]:
         if (heading or opening.type == 'paragraph_open') and inline.type == 'inline':
             parts = list(_inline_children([inline]))
             words = ''.join(' ' if child.type in ('softbreak', 'hardbreak') else child.content
-                            for _, child in parts if child.type != 'image')
+                            for _, child in parts if child.type not in ('image', 'html_inline'))
             rich = any(child.type.startswith('math') or child.type == 'image' for _, child in parts)
             blocks.append((opening.tag, ' '.join(words.split()), rich))
     return blocks
@@ -451,7 +498,8 @@ def render(parsed: ParsedNotes, math: Dict[Tuple[bool, str], str]) -> str:
 
     The HTML of parsed notes; `math` holds the HTML of each formula, by `Formula.key`.
     """
-    return MARKDOWN.renderer.render(parsed.tokens, MARKDOWN.options, dict(parsed.env, math=math))
+    html = MARKDOWN.renderer.render(parsed.tokens, MARKDOWN.options, dict(parsed.env, math=math))
+    return sanitise(html)[0]
 
 
 def _math_inline(self, tokens, index, options, env):
@@ -496,11 +544,30 @@ def _code_block(self, tokens, index, options, env):
 
 def _link(self, tokens, index, options, env):
     """
-    A link that leads nowhere is left out, both its ends, and its text stays, as plain text.
+    A link that leads nowhere is left out, both its ends, and its text stays, as plain text; so
+    is a link to an address [refused](sanitise.html), which the build reports.
     """
-    if tokens[index].meta.get('unlinked'):
+    if tokens[index].meta.get('unlinked') or not _safe(tokens[index]):
         return ''
     return self.renderToken(tokens, index, options, env)
+
+
+def _safe(token: Token) -> bool:
+    """
+    Whether a link or an image leads to an address a page may hold. The end of a link is safe
+    when its start is.
+    """
+    if token.type == 'link_close':
+        opening = token.meta.get('open')
+        return opening is None or _safe(opening)
+    return safe_address(token.attrGet('src' if token.type == 'image' else 'href') or '')
+
+
+def _written(self, tokens, index, options, env):
+    """
+    HTML written in the notes, marked, to be [sanitised](sanitise.html).
+    """
+    return mark(tokens[index].content)
 
 
 def _image(self, tokens, index, options, env):
@@ -508,16 +575,17 @@ def _image(self, tokens, index, options, env):
     ## Images
 
     An image is a link to itself, so that a click opens it at full size; unless it is already
-    inside a link, which would make links inside links.
+    inside a link, which would make links inside links. Its size and dark variant are those
+    [found by the build](images.html).
     """
     token = tokens[index]
     alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
-    if token.meta.get('unlinked'):
+    if token.meta.get('unlinked') or not _safe(token):
         return alt
     src = escapeHtml(token.attrGet('src'))
     title = token.attrGet('title')
     title = f' title="{escapeHtml(title)}"' if title else ''
-    img = f'<img src="{src}" alt="{alt}"{title} loading="lazy">'
+    img = picture(src, alt, title, env.get('images', {}).get(token.attrGet('src')))
     opened = sum(+1 if t.type == 'link_open' else -1 if t.type == 'link_close' else 0
                  for t in tokens[:index])
     return img if opened else f'<a class="image" href="{src}">{img}</a>'
@@ -533,6 +601,8 @@ RENDER_RULES = {
     'image': _image,
     'link_open': _link,
     'link_close': _link,
+    'html_block': _written,
+    'html_inline': _written,
 }
 
 # One parser for the whole build.

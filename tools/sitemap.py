@@ -8,7 +8,8 @@ summary: sitemap.xml lists every page for search engines, with the date of the l
 # The sitemap
 
 `sitemap.xml` lists the address of every page, in the
-[sitemaps protocol](https://www.sitemaps.org/protocol.html), for search engines. Its `lastmod`
+[sitemaps protocol](https://www.sitemaps.org/protocol.html), for search engines, in the site's
+[reading order](site.html#one-reading-order). Its `lastmod`
 is the day of the last commit that changed the page's source (`git log -1 --format=%cs`), which
 is the same in every clone, so the file does not change from one build to the next.
 
@@ -24,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from tools.errors import BuildError
-from tools.site import Page, published_path
+from tools.site import Page, published_path, reading_order
 
 
 def commit_dates(project: Path, sources: List[PurePosixPath]
@@ -65,7 +66,7 @@ def sitemap(pages: List[Page], site_url: str, dates: Dict[PurePosixPath, str]) -
     The XML declaration comes first, at the very first byte, as XML requires.
     """
     entries = []
-    for page in pages:
+    for page in reading_order(pages):
         url = escape(site_url.rstrip('/') + '/' + published_path(page.output))
         lastmod = f'<lastmod>{dates[page.source]}</lastmod>' if page.source in dates else ''
         entries.append(f'  <url><loc>{url}</loc>{lastmod}</url>\n')

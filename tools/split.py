@@ -66,6 +66,11 @@ class Section:
     code: List[int] = field(default_factory=list)
 
 
+# The largest source, in bytes: a hundred times the largest of labml-nn, room for a notebook
+# with dozens of pictures, and a page that still renders in seconds.
+MOST_BYTES = 5_000_000
+
+
 def read_source(path: Path, name: Path = None) -> str:
     """
     ## Reading a source
@@ -73,8 +78,14 @@ def read_source(path: Path, name: Path = None) -> str:
     The text of a source file; errors call it `name` (its path in the project, say), or `path`.
     It must be UTF-8: anything else stops the build at the line of the first byte that is not.
     Windows (`\\r\\n`) and old Mac (`\\r`) line ends become `\\n`, and a byte order mark is
-    dropped, so that the rest of the generator sees one kind of text.
+    dropped, so that the rest of the generator sees one kind of text. A file of more than
+    `MOST_BYTES` is no source a person reads, and is refused before it is read.
     """
+    size = Path(path).stat().st_size
+    if size > MOST_BYTES:
+        raise SourceError(name or path, None, f'is {size / 1e6:.1f} MB, more than the '
+                                              f'{MOST_BYTES / 1e6:.0f} MB a source may be: leave '
+                                              'it out of the source folders, or split it')
     data = Path(path).read_bytes()
     try:
         text = data.decode('utf-8')
@@ -88,11 +99,15 @@ def read_source(path: Path, name: Path = None) -> str:
 
 def split(path: Path, text: str, problems: List[SourceError] = None) -> List[Section]:
     """
-    The sections of a source, by its kind: Python, or Markdown. Warnings go to `problems`
-    (see [errors](errors.html)).
+    The sections of a source, by its kind: Python, Markdown, or a [notebook](notebook.html).
+    Warnings go to `problems` (see [errors](errors.html)).
     """
     if Path(path).suffix == '.md':
         return [Section([Notes(text, 1, 'module')])] if text.strip() else []
+    if Path(path).suffix == '.ipynb':
+        # Imported here: the notebook's reader builds on this module's sections.
+        from tools.notebook import split_notebook
+        return split_notebook(path, text)
     return split_python(path, text, problems)
 
 
@@ -108,7 +123,13 @@ def split_python(path: Path, text: str, problems: List[SourceError] = None) -> L
             warnings.simplefilter('ignore')
             tree = ast.parse(text, filename=str(path))
     except SyntaxError as error:
-        raise SourceError(path, error.lineno, f'is not valid Python: {error.msg}') from None
+        # Python names no line for a NUL byte.
+        line = error.lineno or text[:text.find('\0')].count('\n') + 1
+        raise SourceError(path, line, f'is not valid Python: {error.msg}') from None
+    except (MemoryError, RecursionError):
+        # What Python's parser raises for brackets or operators nested thousands deep.
+        raise SourceError(path, None, 'is not valid Python: it nests brackets or operators '
+                                      'deeper than Python can read') from None
     lines = lines_of(text)
 
     comments, strings = _tokens(text, lines)
