@@ -18,11 +18,14 @@ and these modules do the rest, the same way for every experiment.
    work.
 3. [The training loop](trainer.html): epochs of training and validation, tracked with labml.
 4. [Checkpoints](checkpoint.html): written atomically after each epoch, found again from a run.
-5. [MNIST, offline and verified](mnist.html): the four original files, checked by MD5.
-6. [Batches from the device](batches.html): the whole dataset on the device, cut into batches.
-7. [Choosing the device](device.html): a GPU when there is one.
-8. [The reconstructions of a run](reconstructions.html): the picture every run ends with.
-9. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
-   read at.
-10. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
+5. [A run's log](run_log.html): the metrics of each epoch, read back from `log.jsonl`.
+6. [Precision](precision.html): the number format of the products, and the TF32 switches held
+   for a step only.
+7. [MNIST, offline and verified](mnist.html): the four original files, checked by MD5.
+8. [Batches from the device](batches.html): the whole dataset on the device, cut into batches.
+9. [Choosing the device](device.html): a GPU when there is one.
+10. [The reconstructions of a run](reconstructions.html): the picture every run ends with.
+11. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
+    read at.
+12. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
 """
