@@ -102,6 +102,15 @@ def test_the_test_set_is_the_same_whatever_the_batch_size_the_global_seed_or_the
     assert not torch.equal(first.images, other_seed.images)
 
 
+def test_a_limited_test_set_is_the_first_pairs_of_the_whole_set():
+    images, labels = fake_mnist()
+    full = whole(MultiMNIST(images, labels, 64, seed=TEST_SEED, examples_per_digit=3))
+    limited = MultiMNIST(images, labels, 64, seed=TEST_SEED, examples_per_digit=3, limit=250)
+    assert len(limited) == 4
+    for a, b in zip(whole(limited), full):
+        assert torch.equal(a, b[:250])
+
+
 def test_the_first_pairs_of_the_test_set_start_from_each_digit_once():
     images, labels = fake_mnist()
     data = MultiMNIST(images, labels, 1000, seed=TEST_SEED, examples_per_digit=3)

@@ -110,12 +110,14 @@ class GeneratedBatches:
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
                  generator: Optional[torch.Generator] = None, seed: Optional[int] = None,
-                 examples_per_digit: int = 1, drop_last: bool = False):
+                 examples_per_digit: int = 1, limit: int = 0, drop_last: bool = False):
         """
         * `images`, `[n, 28, 28]` of `uint8`, and `labels`, `[n]`, already on the device
         * `generator`, on the device, draws the order and the numbers of training examples
         * `seed` fixes the numbers of a test set, drawn once on the CPU
         * `examples_per_digit` is how many examples each digit of `images` starts
+        * `limit`, when above $0$, makes a pass of that many examples only: for a test set, its
+          first `limit` examples, the same ones for every run, for short evaluations
         * `drop_last` leaves out a last, smaller batch
         """
         if (generator is None) == (seed is None):
@@ -124,6 +126,8 @@ class GeneratedBatches:
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.generator, self.drop_last = generator, drop_last
         self.n_examples = len(labels) * examples_per_digit
+        # The number of examples in a pass
+        self.pass_size = min(limit, self.n_examples) if limit > 0 else self.n_examples
         # A test set's numbers, `[n_examples, n_uniforms]`, in 64-bit floats so that
         # $\lfloor u \cdot n \rfloor < n$ for every count $n$ they pick from
         self.uniforms: Optional[torch.Tensor] = None
@@ -134,8 +138,8 @@ class GeneratedBatches:
 
     def __len__(self):
         if self.drop_last:
-            return self.n_examples // self.batch_size
-        return -(-self.n_examples // self.batch_size)
+            return self.pass_size // self.batch_size
+        return -(-self.pass_size // self.batch_size)
 
     def __iter__(self):
         device = self.images.device
@@ -143,7 +147,10 @@ class GeneratedBatches:
             order = torch.randperm(self.n_examples, device=device, generator=self.generator)
         else:
             order = torch.arange(self.n_examples, device=device)
-        for index in order[:len(self) * self.batch_size].split(self.batch_size):
+        # The pass: the first `pass_size` examples of the order, in whole batches only when
+        # `drop_last`
+        end = len(self) * self.batch_size if self.drop_last else self.pass_size
+        for index in order[:end].split(self.batch_size):
             yield self.examples(index)
 
     def examples(self, index: torch.Tensor):
