@@ -22,8 +22,9 @@ This module makes both kinds of images, [on the device](canvas.html), batch by b
 * [`TranslatedMNIST`](#mnist-on-a-40x40-canvas): the training digits at random places, and the
   test digits at places fixed by a seed, the MNIST accuracy that both models are stopped at;
 * [`AffineMNIST`](#a-regeneration-of-affnists-test-set): **a regeneration of affNIST's test
-  set, not affNIST**, which can't be downloaded here: the MNIST test digits under random affine
-  transformations with affNIST's ranges, on a $40 \times 40$ canvas, fixed by a seed.
+  set, not affNIST**, made from MNIST alone so that the experiment runs offline: the MNIST test
+  digits under random affine transformations with affNIST's ranges, on a $40 \times 40$ canvas,
+  fixed by a seed.
 
 The models are the [CapsNet](mnist.html#the-capsnet) and the [baseline](baseline.html) with
 $40 \times 40$ inputs.
@@ -152,8 +153,8 @@ class AffineMNIST(GeneratedBatches):
     affNIST, by Tijmen Tieleman, is made "by taking images from MNIST and applying various
     reasonable affine transformations to them. In the process, the images become 40x40 pixels
     large, with significant translations involved"; its test set comes from "the 10,000 test
-    cases from the original MNIST dataset". We can't download it here, so we make its like, with
-    its ranges, drawn uniformly for each digit:
+    cases from the original MNIST dataset". We make its like from MNIST alone, so that the
+    experiment needs no download, with its ranges, drawn uniformly for each digit:
 
     * a rotation $\theta$ of at most $20°$ either way;
     * a horizontal shear $s$ of at most $0.2$ either way;
@@ -198,8 +199,8 @@ class AffineMNIST(GeneratedBatches):
         moved = corners @ matrices.transpose(1, 2)
         reach_low, reach_high = moved.amin(dim=1), moved.amax(dim=1)
         # The centres $\mathbf{c}$ that keep all of them on the canvas, pixels $0$ to $39$, and
-        # one of them, uniformly. A digit too large to fit (none of MNIST's test digits is) would
-        # be centred between the two limits and cut.
+        # one of them, uniformly. A digit too large to fit would be centred between the two
+        # limits and cut; in the test set none is (`tests/test_affine.py` checks it).
         lowest, highest = -reach_low, CANVAS_SIZE - 1 - reach_high
         room = (highest - lowest).clamp(min=0)
         start = torch.where(highest >= lowest, lowest, (lowest + highest) / 2)
