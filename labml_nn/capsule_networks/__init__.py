@@ -289,14 +289,17 @@ class MarginLoss(nn.Module):
     def forward(self, v: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """
         * `v` is the output of the digit capsules, `[batch, n_labels, out_d]`
-        * `labels` are the true classes, `[batch]`
+        * `labels` are the true classes, `[batch]`, or `[batch, digits]` when each image holds
+          several digits: $T_k = 1$ for each of them (MultiMNIST has two)
 
         Returns the loss, a scalar.
         """
         # $\lVert\mathbf{v}_k\rVert$, `[batch, n_labels]`, in 32-bit floats
         lengths = v.float().norm(dim=-1)
-        # $T_k$, `[batch, n_labels]`
+        # $T_k$, `[batch, n_labels]`: one for each digit in the image
         present = F.one_hot(labels, self.n_labels).float()
+        if labels.dim() == 2:
+            present = present.amax(dim=1)
         # $$\mathcal{L}_k = T_k \max(0, m^{+} - \lVert\mathbf{v}_k\rVert)^2 +
         #  \lambda (1 - T_k) \max(0, \lVert\mathbf{v}_k\rVert - m^{-})^2$$
         loss = (present * F.relu(self.m_positive - lengths) ** 2 +

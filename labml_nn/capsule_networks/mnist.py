@@ -91,22 +91,35 @@ class MNISTCapsuleNetworkModel(nn.Module):
 
     The length of a digit capsule is the probability of its digit. The decoder reconstructs the
     image from the digit capsules, all but one masked to zero (see `forward`).
+
+    Larger images give a larger grid of primary capsules and a larger decoder output, and nothing
+    else changes: $36 \\times 36$ images (MultiMNIST) give $10 \\times 10$ grids, $3200$ primary
+    capsules.
     """
 
-    def __init__(self, routing_iterations: int = 3, gradient_through_routing: bool = True):
+    def __init__(self, routing_iterations: int = 3, gradient_through_routing: bool = True,
+                 image_size: int = 28):
         """
         * `routing_iterations` is the number of routing iterations
         * `gradient_through_routing` says whether gradients flow through the inner iterations
           (see [the router](index.html#router))
+        * `image_size` is the side of the square input images, $28$ for MNIST
         """
         super().__init__()
+        if image_size < 25:
+            raise ValueError(f'image_size={image_size} is too small: the two 9x9 convolutions '
+                             'need images of at least 25x25 pixels')
+        self.image_size = image_size
+        # The side of the grid of primary capsules, $(28 - 8 - 9) / 2 + 1 = 6$ for MNIST: each of
+        # the two $9 \times 9$ convolutions takes $8$ pixels off, the second then strides by $2$
+        self.grid = (image_size - 8 - 9) // 2 + 1
         # Conv1: `[batch, 1, 28, 28]` $\to$ `[batch, 256, 20, 20]`
         self.conv1 = nn.Conv2d(in_channels=1, out_channels=256, kernel_size=9, stride=1)
         # PrimaryCaps: `[batch, 256, 20, 20]` $\to$ `[batch, 32 * 8, 6, 6]`
         self.conv2 = nn.Conv2d(in_channels=256, out_channels=32 * 8, kernel_size=9, stride=2)
         self.squash = Squash()
         # DigitCaps: $32 \cdot 6 \cdot 6 = 1152$ capsules of $8$ dimensions in, $10$ of $16$ out
-        self.digit_capsules = Router(in_caps=32 * 6 * 6, out_caps=10, in_d=8, out_d=16,
+        self.digit_capsules = Router(in_caps=32 * self.grid ** 2, out_caps=10, in_d=8, out_d=16,
                                      iterations=routing_iterations,
                                      gradient_through_routing=gradient_through_routing)
         # The decoder: three fully connected layers, $160 \to 512 \to 1024 \to 784$, the last with a
@@ -116,7 +129,7 @@ class MNISTCapsuleNetworkModel(nn.Module):
             nn.ReLU(),
             nn.Linear(512, 1024),
             nn.ReLU(),
-            nn.Linear(1024, 784),
+            nn.Linear(1024, image_size ** 2),
             nn.Sigmoid()
         )
 
@@ -135,7 +148,8 @@ class MNISTCapsuleNetworkModel(nn.Module):
         # `[batch, 32, 8, 6, 6]`, then the $8$ dimensions last, `[batch, 32, 6, 6, 8]`, and the
         # $32 \cdot 6 \cdot 6$ capsules in a row, `[batch, 1152, 8]`. The paper has no ReLU here:
         # the squash is the capsules' non-linearity.
-        x = x.view(batch_size, 32, 8, 6, 6).permute(0, 1, 3, 4, 2).reshape(batch_size, 1152, 8)
+        x = x.view(batch_size, 32, 8, self.grid, self.grid).permute(0, 1, 3, 4, 2)
+        x = x.reshape(batch_size, 32 * self.grid ** 2, 8)
         return self.squash(x)
 
     def decode(self, digit_capsules: torch.Tensor, mask_labels: torch.Tensor) -> torch.Tensor:
