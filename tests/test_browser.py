@@ -273,8 +273,8 @@ def test_the_pages_of_this_project_in_a_browser(browser, project_site, tmp_path,
     assert all(image['dark'] for image in figures), 'figures without a dark variant'
 
 
-def test_the_tutorial_reads_layers_then_experiment_then_pictures_then_notebook(browser,
-                                                                            project_site):
+def test_the_tutorial_reads_layers_experiment_pictures_notebook_then_the_evidence(
+        browser, project_site):
     page = browser.new_page()
     page.goto(f'{project_site}/capsule_networks/index.html')
     walk = [page.url.rsplit('/', 1)[1]]
@@ -282,4 +282,5 @@ def test_the_tutorial_reads_layers_then_experiment_then_pictures_then_notebook(b
         page.click('a[rel="next"] >> nth=0')
         walk.append(page.url.rsplit('/', 1)[1])
     page.close()
-    assert walk == ['index.html', 'mnist.html', 'figures.html', 'notebook.html']
+    assert walk == ['index.html', 'mnist.html', 'figures.html', 'notebook.html',
+                    'baseline.html', 'canvas.html', 'multi_mnist.html', 'affine.html']

@@ -40,6 +40,16 @@ so that several digits could be present at once.
 4. [The notebook](notebook.html): trains a small CapsNet in about 3 minutes on a 2-core CPU and
    draws the pictures.
 
+The paper's evidence for capsules, on the same layers:
+
+5. [The baseline CNN](baseline.html): the convolutional network the paper compares with.
+6. [Digits on a canvas](canvas.html): new images made from MNIST digits on the device, batch by
+   batch.
+7. [MultiMNIST](multi_mnist.html): two overlapping digits, both read and each reconstructed from
+   its own capsule.
+8. [Robustness to affine transformations](affine.html): trained on digits moved about, tested on
+   digits rotated, sheared and scaled.
+
 ## Where implementations go wrong
 
 Implementations often drift from the paper in the same few places. Each is explained where it
