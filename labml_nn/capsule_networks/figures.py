@@ -33,6 +33,7 @@ first digits of the test set, and the first misclassified ones found scanning it
 for the light and the dark theme ([how](../helpers/pictures.html)).
 """
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,30 @@ def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
     model.load_state_dict(state['state']['model'])
     model.eval()
     return Run(model, path, state['epoch'], overrides)
+
+
+def check_run(run: Run):
+    """
+    Refuse, before any picture is drawn, a run whose pictures would be wrong: a checkpoint whose
+    weights are not numbers (`nan` or infinite, from a run that diverged) or a log with such values.
+    A run without a log is drawn without its training curves.
+    """
+    broken = [name for name, weights in run.model.state_dict().items()
+              if not torch.isfinite(weights).all()]
+    if broken:
+        raise checkpoint.CheckpointError(
+            f'{run.checkpoint_path} holds weights that are not numbers, in {len(broken)} tensors '
+            f'such as {broken[0]}: its run diverged. No picture was drawn; draw another run.')
+    try:
+        log = read_log(run.folder)
+    except RunLogError:
+        return
+    for key, points in log.items():
+        for step, value in points:
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise RunLogError(f'{run.folder / "log.jsonl"} holds {key}={value} at step '
+                                  f'{step}: its run diverged. No picture was drawn; draw another '
+                                  'run.')
 
 
 def load_test_set(data_path: Path = mnist.DEFAULT_ROOT, subset: int = 0,
@@ -565,6 +590,7 @@ def main(arguments: List[str]) -> Dict[str, Path]:
     """
     parsed = _parse_command_line(arguments)
     run = load_run(parsed['run'], parsed['device'])
+    check_run(run)
     out = Path(parsed['out']) if parsed['out'] else run.folder / 'figures'
     with torch.no_grad():
         return draw_all(run, out, parsed['test_subset'], parsed['device'])
@@ -578,5 +604,5 @@ if __name__ == '__main__':
         main(sys.argv[1:])
     except UsageError as error:
         sys.exit(f'error: {error}\n\n{USAGE}')
-    except (checkpoint.CheckpointError, MNISTDataError) as error:
+    except (checkpoint.CheckpointError, MNISTDataError, RunLogError) as error:
         sys.exit(f'error: {error}')

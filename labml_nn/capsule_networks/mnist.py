@@ -63,7 +63,7 @@ from torch import nn
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
 from labml_nn.helpers import mnist
 from labml_nn.helpers.batches import DeviceBatches
-from labml_nn.helpers.configs import ConfigError
+from labml_nn.helpers.configs import Check, ConfigError, Range
 from labml_nn.helpers.precision import BF16, FP32, TF32, Precision
 from labml_nn.helpers.reconstructions import save_reconstructions
 from labml_nn.helpers.runner import Experiment
@@ -292,6 +292,15 @@ class Configs(TrainValidConfigs):
     # default), `on` or `off`
     compile: bool
 
+    # The valid values of the configs above, checked [before any work](../helpers/configs.html).
+    # A digit lies in a $20 \times 20$ box at the centre of the $28 \times 28$ canvas, so a shift
+    # of more than $4$ pixels would push part of every digit off it.
+    _valid = {'data_path': Check(mnist.data_path_problem, 'an existing folder'),
+              'train_subset': Range(0, 60_000), 'valid_subset': Range(0, 10_000),
+              'max_shift': Range(0, 4), 'routing_iterations': Range(1),
+              'reconstruction_weight': Range(0), 'batch_size': Range(1),
+              'learning_rate': Range(0, above=True), 'warmup': Range(0, 1, below=True)}
+
     # The model and its optimizer, made by the `@option` functions below
     model: MNISTCapsuleNetworkModel
     optimizer: torch.optim.Optimizer
@@ -392,8 +401,14 @@ def _adam(c: Configs):
 
 @option(Configs.schedule, 'one_cycle')
 def _one_cycle(c: Configs):
+    total_steps = c.epochs * len(c.train_batches())
+    # PyTorch's schedule divides by the warm-up's length less one step
+    if c.warmup * total_steps == 1:
+        raise ConfigError(f'warmup={c.warmup} of {total_steps} steps is exactly one step, which '
+                          "PyTorch's one-cycle schedule can't take; give another warmup, such as "
+                          'warmup=0 for none')
     return torch.optim.lr_scheduler.OneCycleLR(
-        c.optimizer, max_lr=c.learning_rate, total_steps=c.epochs * len(c.train_batches()),
+        c.optimizer, max_lr=c.learning_rate, total_steps=total_steps,
         pct_start=c.warmup, anneal_strategy='cos', cycle_momentum=False)
 
 

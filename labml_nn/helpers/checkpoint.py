@@ -8,16 +8,23 @@ summary: Written atomically after each epoch, found again from a run's UUID or f
 
 A checkpoint is one file, `checkpoint.pt`, in the run's folder `logs/<experiment>/<uuid>/`.
 It is written to a temporary file beside it and renamed over the old one, so a run killed while
-saving leaves the previous checkpoint whole, never a half-written one.
+saving leaves the previous checkpoint whole, never a half-written one; the temporary file such a
+kill leaves behind is removed at the next save.
+
+The file holds the state serialized by `torch.save`, as bytes, with their SHA-256: a checkpoint
+damaged on disk (one byte is enough) is refused on loading, rather than loaded with wrong weights.
 """
 
+import hashlib
+import io
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Dict
 
 import torch
-from labml import lab
+from labml import lab, logger
+from labml.logger import Text
 
 # The checkpoint's file name inside a run folder.
 FILE_NAME = 'checkpoint.pt'
@@ -34,10 +41,16 @@ def save(path: Path, state: Dict[str, Any]):
     Write `state` to `path` atomically: a temporary file in the same folder, then a rename.
     """
     path = Path(path)
+    # Temporary files of a save that was killed: only one process writes a run
+    for orphan in path.parent.glob(f'.{path.name}.*'):
+        orphan.unlink()
+    payload = io.BytesIO()
+    torch.save(state, payload)
+    payload = payload.getvalue()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
     try:
         with os.fdopen(handle, 'wb') as f:
-            torch.save(state, f)
+            torch.save({'sha256': hashlib.sha256(payload).hexdigest(), 'payload': payload}, f)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -69,10 +82,16 @@ def reopen(run_path: Path):
     pid_file = Path(run_path) / 'run.pid'
     if not pid_file.exists():
         return
-    pid = int(pid_file.read_text() or 0)
+    text = pid_file.read_text(errors='replace').strip()
+    # labml writes its process id; anything else was left by something else, and marks no run
+    if not text.isdigit() or int(text) == 0:
+        logger.log(f'{pid_file} held {text[:40]!r}, not a process id: removed it', Text.warning)
+        pid_file.unlink()
+        return
+    pid = int(text)
     try:
         os.kill(pid, 0)
-    except (ProcessLookupError, ValueError, OverflowError):
+    except (ProcessLookupError, OverflowError):
         pid_file.unlink()
         return
     except PermissionError:
@@ -86,11 +105,21 @@ def reopen(run_path: Path):
 
 def load(path: Path, device: torch.device) -> Dict[str, Any]:
     """
-    Read a checkpoint, its tensors placed on `device`.
+    Read a checkpoint, its tensors placed on `device`, after checking its SHA-256.
     """
+    advice = 'resume from another run or start a new one.'
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        stored = torch.load(path, map_location=device, weights_only=True)
     except Exception as error:
         raise CheckpointError(f'{path} is not a readable checkpoint ({error}). '
-                              'It may be from another program or damaged; '
-                              'resume from another run or start a new one.') from None
+                              f'It may be from another program or damaged; {advice}') from None
+    # A checkpoint saved before checksums were stored is the state itself
+    if not (isinstance(stored, dict) and stored.keys() == {'sha256', 'payload'}):
+        logger.log(f'{path} has no checksum (it was saved before checksums were stored): '
+                   'loaded without checking it', Text.warning)
+        return stored
+    payload, digest = stored['payload'], stored['sha256']
+    if hashlib.sha256(payload).hexdigest() != digest:
+        raise CheckpointError(f'{path} is damaged: its contents do not match the SHA-256 stored '
+                              f'with them, so its weights can not be trusted; {advice}')
+    return torch.load(io.BytesIO(payload), map_location=device, weights_only=True)

@@ -18,12 +18,28 @@ This module reads overrides from the command line as `key=value`,
 python -m labml_nn.capsule_networks.mnist epochs=1 routing_iterations=1 device=cpu
 ```
 
-and checks each against the class before any work starts: an unknown key, or a value that is not
-of the config's type or not one of its options, stops the run with a message that names the key
-and lists the valid ones. `--help` prints every config with its default.
+and checks each against the class before any work starts: an unknown key, a value that is not
+of the config's type or not one of its options, or outside the range the class declares for it,
+stops the run with a message that names the key, the value and the valid ones. `--help` prints
+every config with its default and its valid values.
+
+### Declaring the valid values
+
+A configs class declares the valid values of its configs in a dictionary `_valid`, beside the
+configs, and a subclass inherits those of its bases:
+
+```python
+    _valid = {'epochs': Range(1), 'learning_rate': Range(0, above=True),
+              'device': Check(device_problem)}
+```
+
+A [`Range`](#range) bounds a number (and refuses `nan` and `inf`); a [`Check`](#check) calls a
+function that says what is wrong with a value, for what a range can't say, such as a folder that
+must exist. labml leaves attributes whose name starts with `_` alone.
 """
 
-from typing import Dict, List, Type, Union
+import math
+from typing import Callable, Dict, List, Optional, Type, Union
 
 from labml.configs import BaseConfigs
 
@@ -44,13 +60,61 @@ class ConfigError(ValueError):
     """
 
 
+class Range:
+    """
+    ## Range
+
+    The valid values of a number config: from `low` to `high`, each bound included unless
+    `above` (for `low`) or `below` (for `high`) says it is excluded; `None` for no bound. A value
+    that is `nan` or infinite is never in a range.
+    """
+
+    def __init__(self, low: Optional[float] = None, high: Optional[float] = None, *,
+                 above: bool = False, below: bool = False):
+        self.low, self.high, self.above, self.below = low, high, above, below
+
+    def problem(self, value) -> Optional[str]:
+        """
+        What is wrong with `value`, as in `must be at least 1`, or `None` when it is in the range.
+        """
+        if isinstance(value, float) and not math.isfinite(value):
+            return f'must be a finite number {self.text}'
+        too_low = self.low is not None and (value <= self.low if self.above else value < self.low)
+        too_high = self.high is not None and (value >= self.high if self.below
+                                              else value > self.high)
+        return f'must be {self.text}' if too_low or too_high else None
+
+    @property
+    def text(self) -> str:
+        """
+        The range in words, such as `at least 0 and at most 4`, or `above 0`.
+        """
+        low = None if self.low is None else f'{"above" if self.above else "at least"} {self.low}'
+        high = None if self.high is None else f'{"below" if self.below else "at most"} {self.high}'
+        return ' and '.join(part for part in (low, high) if part)
+
+
+class Check:
+    """
+    ## Check
+
+    The valid values of a config, as a function that returns what is wrong with a value and what
+    to do, in a sentence, or `None` when the value is valid. `text` is shown by `--help`.
+    """
+
+    def __init__(self, problem: Callable[[object], Optional[str]], text: str = ''):
+        self.problem, self.text = problem, text
+
+
 class ConfigEntry:
     """
-    One config: its name, type, default and the options offered by `@option`.
+    One config: its name, type, default, the options offered by `@option` and its declared
+    valid values (a `Range` or a `Check`, or `None`).
     """
 
     def __init__(self, name: str, annotation: type, default, options: List[str]):
         self.name, self.annotation, self.default, self.options = name, annotation, default, options
+        self.valid: Optional[Union[Range, Check]] = None
 
 
 def entries(configs_class: Type[BaseConfigs]) -> Dict[str, ConfigEntry]:
@@ -77,11 +141,30 @@ def entries(configs_class: Type[BaseConfigs]) -> Dict[str, ConfigEntry]:
             for function in functions:
                 if function.option_name not in found[name].options:
                     found[name].options.append(function.option_name)
+    # The valid values each class declares, a subclass's over its bases'
+    for cls in reversed(configs_class.__mro__):
+        for name, valid in cls.__dict__.get('_valid', {}).items():
+            found[name].valid = valid
     # A config declared without a value takes its first option, as labml computes it
     for entry in found.values():
         if entry.default is None and entry.options:
             entry.default = entry.options[0]
     return found
+
+
+def _check(entry: ConfigEntry, text: str, value: Union[int, float, str, bool]):
+    """
+    Raise `ConfigError` when `value`, given as `key=text`, is not among the config's declared
+    valid values, saying why and what to do.
+    """
+    problem = entry.valid.problem(value) if entry.valid is not None else None
+    if problem is None:
+        return
+    # A range says what the value must be; a check says all, what to do included
+    if isinstance(entry.valid, Range):
+        problem = (f'{entry.name} {problem}; give a value in this range, such as the default '
+                   f'{entry.name}={entry.default}')
+    raise ConfigError(f'{entry.name}={text}: {problem}')
 
 
 def _convert(entry: ConfigEntry, text: str) -> Union[int, float, str, bool]:
@@ -127,16 +210,20 @@ def parse_arguments(configs_class: Type[BaseConfigs], arguments: List[str]) -> D
             overrides[key] = _convert(known[key], text)
         except ConfigError as error:
             raise ConfigError(f'{error}. {listing}') from None
+        _check(known[key], text, overrides[key])
     return overrides
 
 
 def describe(configs_class: Type[BaseConfigs], usage: str) -> str:
     """
-    The `--help` text: usage, then each config with its default and its type or options.
+    The `--help` text: usage, then each config with its default, its type or options, and its
+    valid values.
     """
     lines = [usage, '', 'Configs (set any of them as key=value):']
     for entry in entries(configs_class).values():
         kind = (' | '.join(entry.options) if entry.options
                 else getattr(entry.annotation, '__name__', '?'))
+        if entry.valid is not None and entry.valid.text:
+            kind += f', {entry.valid.text}'
         lines.append(f'  {entry.name}={entry.default}    [{kind}]')
     return '\n'.join(lines)

