@@ -264,7 +264,8 @@ def test_resuming_a_finished_run_says_so_and_changes_nothing(finished_run, capsy
     assert files(finished_run) == before
 
 
-def test_resuming_a_copy_of_a_run_folder_is_refused_and_the_run_is_untouched(finished_run, tmp_path):
+def test_resuming_a_copy_of_a_run_folder_is_refused_and_the_run_is_untouched(finished_run,
+                                                                             tmp_path):
     copy = Path(shutil.copytree(finished_run, tmp_path / 'elsewhere' / finished_run.name))
     before, copied = files(finished_run), files(copy)
     with pytest.raises(checkpoint.CheckpointError,
@@ -307,8 +308,8 @@ def test_a_checkpoint_with_one_byte_flipped_is_refused(tmp_path):
     # A byte in the middle of the megabyte of weights
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    with pytest.raises(checkpoint.CheckpointError, match='is damaged: its contents do not match the '
-                                                         'SHA-256 stored with them'):
+    with pytest.raises(checkpoint.CheckpointError,
+                       match='is damaged: its contents do not match the SHA-256 stored with them'):
         checkpoint.load(path, torch.device('cpu'))
 
 

@@ -108,9 +108,11 @@ def data_path_problem(data_path: str) -> Optional[str]:
     path = Path(data_path)
     if path.is_dir():
         return None
-    what = 'is not a folder' if path.exists() else 'does not exist'
-    return (f'{path} {what}. MNIST (53 MB) is copied only into a folder that exists: create it '
-            f'(mkdir -p {path}) if MNIST should go there, or leave data_path out to use '
+    if path.exists():
+        return (f'{path} is not a folder; give a folder, or leave data_path out to use '
+                f'{DEFAULT_ROOT}')
+    return (f'{path} does not exist. MNIST (53 MB) is copied only into a folder that exists: '
+            f'create it (mkdir -p {path}) if MNIST should go there, or leave data_path out to use '
             f'{DEFAULT_ROOT}')
 
 
