@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import time
+
 import pytest
 import torch
-from labml import lab
+from labml import lab, tracker
 
 from labml_nn.capsule_networks import figures
 from labml_nn.capsule_networks import mnist as experiment
@@ -201,7 +203,7 @@ def finished_run(logs) -> Path:
     return experiment.main(TINY)
 
 
-def interrupted_run(monkeypatch, orphan: bool = True) -> Path:
+def interrupted_run(monkeypatch) -> Path:
     """
     A run of two epochs killed while writing its second checkpoint: its log has the second epoch,
     its checkpoint the first, and the temporary file of the write is left behind.
@@ -210,8 +212,9 @@ def interrupted_run(monkeypatch, orphan: bool = True) -> Path:
 
     def killed_during_the_second(path, state):
         if state['epoch'] == 2:
-            if orphan:
-                (path.parent / f'.{path.name}.partial').write_bytes(b'\0' * 1000)
+            # The epoch's line is handed to labml's writer, as when the kill comes after it
+            tracker.new_line()
+            (path.parent / f'.{path.name}.partial').write_bytes(b'\0' * 1000)
             raise KeyboardInterrupt
         save(path, state)
     monkeypatch.setattr(checkpoint, 'save', killed_during_the_second)
@@ -220,6 +223,10 @@ def interrupted_run(monkeypatch, orphan: bool = True) -> Path:
         experiment.main(with_tiny('epochs=2'))
     monkeypatch.setattr(checkpoint, 'save', save)
     [path] = set(lab.get_experiments_path().rglob('checkpoint.pt')) - before
+    # labml's writer is a thread: wait for it to write the line
+    deadline = time.monotonic() + 60
+    while epoch_steps(path.parent) != [64, 128] and time.monotonic() < deadline:
+        time.sleep(0.1)
     return path.parent
 
 
