@@ -19,6 +19,8 @@ from typing import Any, Dict
 import torch
 from labml import lab
 
+from labml_nn.helpers import distributed
+
 # The checkpoint's file name inside a run folder.
 FILE_NAME = 'checkpoint.pt'
 
@@ -32,7 +34,10 @@ class CheckpointError(RuntimeError):
 def save(path: Path, state: Dict[str, Any]):
     """
     Write `state` to `path` atomically: a temporary file in the same folder, then a rename.
+    Under [torchrun](distributed.html), rank 0 alone writes: the state is the same on every rank.
     """
+    if not distributed.is_main():
+        return
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
     try:
