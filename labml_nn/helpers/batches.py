@@ -47,7 +47,7 @@ class DeviceBatches:
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.generator, self.shuffle, self.augment = generator, shuffle, augment
         self.drop_last = drop_last
-        distributed.check_divides(batch_size)
+        distributed.check_divides(batch_size, 0 if drop_last else len(labels) % batch_size)
 
     def __len__(self):
         if self.drop_last:

@@ -14,6 +14,10 @@ in silence.
 
 Under [`torchrun`](distributed.html), each process takes the GPU of its local rank: `auto` and
 `cuda` mean `cuda:<local rank>`.
+
+On an Apple GPU, an operation that PyTorch's MPS backend does not implement runs on the CPU, with
+one warning from PyTorch, rather than stopping the run: [the package](../index.html) sets
+`PYTORCH_ENABLE_MPS_FALLBACK=1` before PyTorch loads, unless the user has set it.
 """
 
 import torch

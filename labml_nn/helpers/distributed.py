@@ -198,17 +198,22 @@ def quiet() -> Iterator[None]:
         yield
 
 
-def check_divides(batch_size: int):
+def check_divides(batch_size: int, last_batch: int = 0):
     """
-    Stop, with the numbers, when the global batch can't be split evenly over the processes.
+    Stop, with the numbers, when the global batch can't be split evenly over the processes, or
+    when a `last_batch` smaller than the others would leave a process without a sample.
     """
     size = world_size()
     if batch_size % size != 0:
-        lower, upper = batch_size // size * size, (batch_size // size + 1) * size
+        multiples = sorted({max(size, batch_size // size * size), (batch_size // size + 1) * size})
         raise ConfigError(f'batch_size={batch_size} can not be split evenly over {size} '
                           f'processes ({batch_size} / {size} = {batch_size / size:g} images '
-                          f'each); use a multiple of {size}, such as batch_size={lower or upper} '
-                          f'or batch_size={upper}')
+                          f'each); use a multiple of {size}, such as ' +
+                          ' or '.join(f'batch_size={multiple}' for multiple in multiples))
+    if 0 < last_batch < size:
+        raise ConfigError(f'the last batch of {last_batch} would leave some of the {size} '
+                          'processes without a sample; choose a subset or a batch_size that '
+                          f'leaves a last batch of {size} or more, or none')
 
 
 def share(batch: torch.Tensor) -> torch.Tensor:
