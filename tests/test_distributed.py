@@ -141,6 +141,16 @@ def test_rank_0_alone_writes_one_run_folder(single, two):
     assert not any(path.name.endswith('.1') for path in two.parent.iterdir())
 
 
+def test_a_compiled_model_trains_under_torchrun_as_the_uncompiled_one(launcher, tmp_path, two):
+    compiled = run(launcher, tmp_path, [a for a in TINY if a != 'compile=off'] + ['compile=on'],
+                   processes=2)
+    # The compiler fuses and reorders the floating-point operations: close, not equal
+    assert largest_difference(weights(compiled), weights(two)) < 10 * WEIGHT_TOLERANCE
+    for (_, expected), (_, value) in zip(metrics(two)['loss.train'],
+                                         metrics(compiled)['loss.train']):
+        assert value == pytest.approx(expected, rel=1e-4)
+
+
 def _rank_process(parent: int, rank: int) -> int:
     """The process id of the worker of `rank` started by the torchrun process `parent`."""
     children = Path(f'/proc/{parent}/task/{parent}/children').read_text().split()
