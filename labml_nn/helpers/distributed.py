@@ -11,9 +11,9 @@ summary: >
 ```bash
 # 8 GPUs of one machine (NCCL), or 8 CPU processes (gloo) where there is no GPU
 torchrun --nproc_per_node=8 -m labml_nn.capsule_networks.mnist batch_size=512
-# Two machines of 8 GPUs; the same command on both, with --node_rank=1 on the second
-torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 \
-    --master_addr=10.0.0.1 --master_port=29500 -m labml_nn.capsule_networks.mnist
+# Two machines of 8 GPUs: the same command on both, 10.0.0.1 being one of them
+torchrun --nnodes=2 --nproc_per_node=8 --rdzv-backend=c10d --rdzv-endpoint=10.0.0.1:29500 \
+    --rdzv-conf join_timeout=300 -m labml_nn.capsule_networks.mnist
 ```
 
 `torchrun` starts the processes, one per GPU, and gives each its *rank* and the *world size*
@@ -83,9 +83,11 @@ checkpoint to resume from, so `logs/` must be on a shared file system.
 ### Faults
 
 When a process dies, `torchrun`'s agent stops the others within seconds and prints which rank
-failed and why; `--resume` continues from the last checkpoint. A process that waits longer than
-`TIMEOUT` for the others (at the start, when a machine never joins, or inside a step) stops with
-an error instead of hanging.
+failed and why; `--resume` continues from the last checkpoint. When a machine never joins, the
+c10d rendezvous above gives up after `join_timeout` seconds with a `RendezvousTimeoutError`
+(the older `--master_addr` rendezvous waits far longer, in silence). A process that waits longer
+than `TIMEOUT` for the others, at the start or inside a step, stops with an error instead of
+hanging.
 """
 
 import os
