@@ -25,10 +25,12 @@ first steps' warm-up and the validation are left out). The three are run `--repe
 turn, so that a change in the machine's load touches all three alike, and the medians are printed
 with the ratios to the single process.
 
-On a CPU the two processes share the cores that one process would use with its threads, so the
-ratio to *1 process, all threads* measures DDP's cost (each step all-reduces the 33 MB of
-gradients through gloo, in memory, and every process cuts out the whole batch), not a speed-up;
-the ratio to *1 process, 1 thread* is how well two cores are used by two processes.
+On a CPU the two processes share the cores that one process uses with its threads: no compute is
+added. The ratio to *1 process, all threads* compares two ways of spreading the same work over the
+cores, operation by operation (threads, a synchronisation per operation) or batch by batch
+(processes, one all-reduce per step); the ratio to *1 process, 1 thread* is how well two cores are
+used by two processes, short of 2 by DDP's cost: each step all-reduces the 32.9 MB of gradients
+through gloo, in memory, and every process cuts out the whole batch.
 """
 
 import argparse
