@@ -19,3 +19,11 @@ and the very same files train the network.
    every experiment shares.
 3. [The site generator](tools/index.html): how these pages are made from the sources.
 """
+
+import os
+
+# On an Apple GPU, an operation that PyTorch's MPS backend lacks runs on the CPU with a one-line
+# warning, instead of stopping the run ([the device](helpers/device.html)). PyTorch reads this
+# variable once, as it loads, so it is set here, before any module imports it; a value the user
+# set is kept.
+os.environ.setdefault('PYTORCH_ENABLE_MPS_FALLBACK', '1')

@@ -83,7 +83,7 @@ def test_help_gives_the_usage_and_lists_every_config_with_its_default(capsys):
     assert text.startswith('usage: python -m labml_nn.capsule_networks.mnist [key=value ...]\n')
     assert '--resume RUN' in text and '--evaluate RUN' in text
     for line in ('epochs=30', 'batch_size=512', 'routing_iterations=3', 'reconstruction_weight=0.0005',
-                 'device=auto    [auto | cpu | cuda]', 'schedule=one_cycle    [one_cycle | constant]'):
+                 'device=auto    [auto | cpu | cuda | mps | cuda:0 | cuda:1 |', 'schedule=one_cycle    [one_cycle | constant]'):
         assert line in text
 
 

@@ -114,7 +114,7 @@ def test_a_data_path_that_is_a_file_is_refused(tmp_path, logs):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has a GPU')
 def test_cuda_without_a_gpu_is_refused_in_one_line():
-    with pytest.raises(ConfigError, match='device=cuda: device=cuda was asked for, but PyTorch '
+    with pytest.raises(ConfigError, match='^device=cuda was asked for, but PyTorch '
                                           'sees no CUDA GPU here; use device=cpu'):
         experiment.main(with_tiny('device=cuda'))
 

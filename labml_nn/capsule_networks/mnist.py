@@ -61,7 +61,7 @@ from labml.configs import option
 from torch import nn
 
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
-from labml_nn.helpers import mnist
+from labml_nn.helpers import distributed, mnist
 from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import Check, ConfigError, Range
 from labml_nn.helpers.precision import BF16, FP32, TF32, Precision
@@ -483,15 +483,17 @@ def _compile_off(c: Configs) -> bool:
 def _forward(c: Configs):
     """
     The model compiled when `compile` is on. When the compiler can't run here, the model runs as
-    it is, with a warning.
+    it is, with a warning. Under [torchrun](../helpers/distributed.html) the model is wrapped for
+    the processes to average their gradients, before it is compiled.
     """
+    model = distributed.wrap(c.model)
     if not c.compile:
-        return c.model
+        return model
     missing = _compiler_missing(c.device)
     if missing is not None:
         logger.log(f'compile=on, but {missing}: running without torch.compile', Text.warning)
-        return c.model
-    return torch.compile(c.model)
+        return model
+    return torch.compile(model)
 
 
 @option(Configs.generator)

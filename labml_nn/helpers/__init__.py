@@ -23,9 +23,11 @@ and these modules do the rest, the same way for every experiment.
    for a step only.
 7. [MNIST, offline and verified](mnist.html): the four original files, checked by MD5.
 8. [Batches from the device](batches.html): the whole dataset on the device, cut into batches.
-9. [Choosing the device](device.html): a GPU when there is one.
+9. [Choosing the device](device.html): a CUDA GPU, or an Apple one, when there is one.
 10. [The reconstructions of a run](reconstructions.html): the picture every run ends with.
 11. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
     read at.
 12. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
+13. [Training on several GPUs with torchrun](distributed.html): DistributedDataParallel, each
+    process a share of every batch, one run written by rank 0.
 """

@@ -11,11 +11,17 @@ cut out of it by indexing: no data loader, no copies from the host at each step.
 floats in $[0, 1]$ batch by batch, and an experiment may pass a function that augments each batch
 on the device, as [the MNIST experiment](../capsule_networks/mnist.html#data-augmentation) does
 with its random shifts.
+
+Under [torchrun](distributed.html), `batch_size` is the global batch: every process cuts out and
+augments the same batch, from the same seed, and keeps its own slice of it, so that the processes
+see disjoint images and the same random shifts as a single process would.
 """
 
 from typing import Callable, Optional
 
 import torch
+
+from labml_nn.helpers import distributed
 
 # An augmentation: a batch of images and the generator to draw from, to the augmented batch
 Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -41,6 +47,7 @@ class DeviceBatches:
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.generator, self.shuffle, self.augment = generator, shuffle, augment
         self.drop_last = drop_last
+        distributed.check_divides(batch_size, 0 if drop_last else len(labels) % batch_size)
 
     def __len__(self):
         if self.drop_last:
@@ -58,4 +65,5 @@ class DeviceBatches:
             images = self.images[index].unsqueeze(1).float() / 255
             if self.augment is not None:
                 images = self.augment(images, self.generator)
-            yield images, self.labels[index]
+            # This process's share, `[batch / N, 1, height, width]`; the whole batch for one
+            yield distributed.share(images), distributed.share(self.labels[index])

@@ -26,6 +26,8 @@ import torch
 from labml import lab, logger
 from labml.logger import Text
 
+from labml_nn.helpers import distributed
+
 # The checkpoint's file name inside a run folder.
 FILE_NAME = 'checkpoint.pt'
 
@@ -39,7 +41,10 @@ class CheckpointError(RuntimeError):
 def save(path: Path, state: Dict[str, Any]):
     """
     Write `state` to `path` atomically: a temporary file in the same folder, then a rename.
+    Under [torchrun](distributed.html), rank 0 alone writes: the state is the same on every rank.
     """
+    if not distributed.is_main():
+        return
     path = Path(path)
     # Temporary files of a save that was killed: only one process writes a run
     for orphan in path.parent.glob(f'.{path.name}.*'):

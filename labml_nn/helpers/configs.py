@@ -164,7 +164,10 @@ def _check(entry: ConfigEntry, text: str, value: Union[int, float, str, bool]):
     if isinstance(entry.valid, Range):
         problem = (f'{entry.name} {problem}; give a value in this range, such as the default '
                    f'{entry.name}={entry.default}')
-    raise ConfigError(f'{entry.name}={text}: {problem}')
+    # A sentence that begins with the key and value already says which value it is about
+    if not problem.startswith(f'{entry.name}='):
+        problem = f'{entry.name}={text}: {problem}'
+    raise ConfigError(problem)
 
 
 def _convert(entry: ConfigEntry, text: str) -> Union[int, float, str, bool]:

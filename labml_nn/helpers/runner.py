@@ -19,6 +19,9 @@ experiment the same command line:
 * `--evaluate RUN` prints the test accuracy of a run's checkpoint;
 * `--help` lists every config with its default.
 
+Started by [`torchrun`](distributed.html), training runs on all its processes as one run,
+written by rank 0; `--evaluate` runs on rank 0 alone.
+
 `RUN` is a run UUID, a run folder or a checkpoint file. The command line is read in full before
 any work, so a mistake stops the run before anything is written; a mistake of the user (a config,
 the data, a checkpoint) ends with one line that says what to do, never a traceback.
@@ -37,13 +40,14 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 import torch
 from labml import experiment, lab, logger
 
-from labml_nn.helpers import checkpoint, run_log
+from labml_nn.helpers import checkpoint, distributed, run_log
 from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
 from labml_nn.helpers.mnist import MNISTDataError
 from labml_nn.helpers.trainer import TrainValidConfigs, TrainingDiverged, run_epoch, train
 
 # The errors that come from what the user gave, each with a message that says what to do
-USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError, TrainingDiverged)
+USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError, TrainingDiverged,
+               distributed.DistributedError)
 
 
 @dataclass
@@ -148,11 +152,17 @@ class Experiment:
                 return path.parent
             overrides = resume_from['overrides']
             uuid = path.parent.name
-            checkpoint.reopen(path.parent)
-            run_log.agree(path.parent, resume_from['global_step'], resume_from.get('records', []))
+            if distributed.is_main():
+                checkpoint.reopen(path.parent)
+                run_log.agree(path.parent, resume_from['global_step'],
+                              resume_from.get('records', []))
 
         conf = self.configs()
-        experiment.create(uuid=uuid, name=self.name, writers={'screen', 'file'})
+        # Under torchrun, rank 0 records the run, and the other ranks record nothing
+        if distributed.is_main():
+            experiment.create(uuid=uuid, name=self.name, writers={'screen', 'file'})
+        else:
+            experiment.evaluate()
         experiment.configs(conf, overrides)
         # The data is checked and loaded (making the batches loads it), and the objects with state
         # are made, before the run starts: a missing or corrupt file, or configs that can't go
@@ -160,7 +170,8 @@ class Experiment:
         conf.train_batches(), conf.valid_batches(), conf.stateful()
         run_path = lab.get_experiments_path() / self.name / experiment.get_uuid()
         train(conf, run_path, overrides, resume_from)
-        conf.save_results(run_path)
+        if distributed.is_main():
+            conf.save_results(run_path)
         return run_path
 
     def main(self, arguments: List[str]):
@@ -173,8 +184,14 @@ class Experiment:
             print(describe(self.configs, self.usage()))
             return None
         if mode == 'evaluate':
-            return self.evaluate(run)
-        return self.train(overrides, run if mode == 'resume' else None)
+            # Under torchrun, on rank 0 alone
+            return self.evaluate(run) if distributed.launched_rank() == 0 else None
+        distributed.init()
+        try:
+            with distributed.quiet():
+                return self.train(overrides, run if mode == 'resume' else None)
+        finally:
+            distributed.close()
 
     def run(self, arguments: List[str]):
         """

@@ -35,9 +35,9 @@ import torch
 from labml import experiment, monit, tracker
 from labml.configs import BaseConfigs, option
 
-from labml_nn.helpers import checkpoint
+from labml_nn.helpers import checkpoint, distributed
 from labml_nn.helpers.configs import Check, Range
-from labml_nn.helpers.device import choose_device
+from labml_nn.helpers.device import CUDA_INDICES, choose_device
 
 
 class TrainingDiverged(RuntimeError):
@@ -63,7 +63,7 @@ class TrainValidConfigs(BaseConfigs):
 
     The configs every experiment has, and the loop that trains it.
     """
-    # The device: `auto` (a GPU when there is one), `cpu` or `cuda`
+    # The device: `auto` (a GPU when there is one), `cpu`, `cuda`, `cuda:<index>` or `mps`
     device: torch.device = 'auto'
     # Number of passes over the training set
     epochs: int = 10
@@ -108,19 +108,18 @@ class TrainValidConfigs(BaseConfigs):
         """
 
 
-@option(TrainValidConfigs.device, 'auto')
-def _auto_device(c: TrainValidConfigs):
-    return choose_device('auto')
+def _device_option(name: str):
+    """
+    The option `device=name`, which gives `choose_device(name)`.
+    """
+    def device(c: TrainValidConfigs) -> torch.device:
+        return choose_device(name)
+    return device
 
 
-@option(TrainValidConfigs.device, 'cpu')
-def _cpu_device(c: TrainValidConfigs):
-    return choose_device('cpu')
-
-
-@option(TrainValidConfigs.device, 'cuda')
-def _cuda_device(c: TrainValidConfigs):
-    return choose_device('cuda')
+# `auto`, `cpu`, `cuda`, `mps`, and `cuda:0`, `cuda:1`, ... for a GPU by its index
+for _name in ['auto', 'cpu', 'cuda', 'mps'] + [f'cuda:{index}' for index in CUDA_INDICES]:
+    option(TrainValidConfigs.device, _name)(_device_option(_name))
 
 
 def _state_of(item) -> Any:
@@ -166,6 +165,8 @@ def run_epoch(conf: TrainValidConfigs, batches: Iterable, is_train: bool,
             sums[key] = sums[key] + value.detach() if key in sums else value.detach()
     _synchronize(conf.device)
     seconds = time.perf_counter() - start
+    # Under [torchrun](distributed.html), the sums of all processes
+    sums, samples = distributed.sum_over_processes(sums, samples)
     # One read from the device for the whole epoch
     means = {key: value.item() / samples for key, value in sums.items()}
     means['seconds'] = seconds
@@ -226,6 +227,10 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
             train_metrics = run_epoch(conf, conf.train_batches(), True, 'Train')
             train_seconds += train_metrics['seconds']
             global_step += train_metrics['samples']
+            # Under torchrun, the copies of the model must still be the same on every process
+            for item in stateful.values():
+                if isinstance(item, torch.nn.Module):
+                    distributed.check_replicas(item)
             # Validation, with no gradients
             with torch.no_grad():
                 valid_metrics = run_epoch(conf, conf.valid_batches(), False, 'Valid')
