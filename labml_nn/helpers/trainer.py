@@ -86,6 +86,21 @@ class TrainValidConfigs(BaseConfigs):
         and log: nothing, unless an experiment says.
         """
 
+    def reached_goal(self, values: Dict[str, float]) -> bool:
+        """
+        Whether training stops after this epoch, before `epochs`, given the values logged for it
+        (`accuracy.valid`, `time.train`...): never, unless an experiment sets a goal, such as a
+        test accuracy or a training time.
+        """
+        return False
+
+    def final_tests(self) -> Dict[str, float]:
+        """
+        Metrics measured once, when training ends and by `--evaluate`, beside the validation set's,
+        such as the accuracy on a second test set: none, unless an experiment says.
+        """
+        return {}
+
 
 @option(TrainValidConfigs.device, 'auto')
 def _auto_device(c: TrainValidConfigs):
@@ -197,6 +212,11 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                            if key not in ('seconds', 'samples')})
             values['time.train'] = train_seconds
             values['images_per_second.train'] = train_metrics['samples'] / train_metrics['seconds']
+            # The last epoch, or the one that reached the experiment's goal, adds its final tests
+            stop = conf.reached_goal(values)
+            if stop or epoch + 1 == conf.epochs:
+                with torch.no_grad():
+                    values.update(conf.final_tests())
             tracker.save(global_step, values)
 
             # The checkpoint: enough to continue exactly where this epoch ended
@@ -208,3 +228,5 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                 'state': {name: _state_of(item) for name, item in stateful.items()},
             })
             tracker.new_line()
+            if stop:
+                break
