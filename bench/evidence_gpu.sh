@@ -60,7 +60,8 @@ if [ "$TINY" = 1 ]; then
     AFFINE="valid_subset=32 affine_subset=32"
 else
     export SITE=.build/gpu-site DATA=data
-    SETTINGS="device=cuda epochs=100 time_budget=45 schedule=constant learning_rate=1e-3 compile=off"
+    SETTINGS="device=cuda epochs=100 time_budget=45 schedule=constant learning_rate=1e-3"
+    SETTINGS="$SETTINGS compile=off"
     MULTI_MNIST="valid_subset=20000"
     AFFINE="stop_accuracy=0.992"
 fi

@@ -166,10 +166,10 @@ def multi_mnist_figure(model: multi_mnist.MultiMNISTCapsuleNetworkModel, batch: 
     if len(wrong_index):
         panels.insert(1, panel(wrong_index, reconstructions[wrong_index], predictions[wrong_index],
                                'Wrong'))
-    title += ('\nR: the capsules of the orange and the azure reconstruction; '
-              'L: the two labels')
-    return panels_figure(panels, title, 2, left=70, right=20, between=80, top=85, bottom=40,
-                         stacked=True)
+    title += '\nR: the capsules of the orange and the azure reconstruction\nL: the two labels'
+    lines = title.count('\n') + 1
+    return panels_figure(panels, title, 2, left=70, right=20, between=80, top=40 + 18 * lines,
+                         bottom=40, stacked=True)
 
 
 @torch.no_grad()
@@ -230,10 +230,11 @@ def draw_multi_mnist(run: str, out: Path, test_subset: int) -> List[Path]:
     batches = list(trained.conf.valid_batches())
     correct = sum(trained.conf.step(batch, False)['accuracy'].item() for batch in batches)
     total = sum(len(batch.labels) for batch in batches)
-    title = (f'MultiMNIST, the CapsNet after {trained.epochs} epochs: both digits right in '
+    title = (f'MultiMNIST, the CapsNet after {trained.epochs} epochs:\nboth digits right in '
              f'{correct / total:.1%} of the first {total:,} test pairs')
     print(title)
-    first = batches[0]
+    # The examples are picked from the first 256 test pairs, or fewer
+    first = MultiMNISTBatch(*(torch.cat(parts)[:256] for parts in zip(*batches)))
     return save_light_and_dark(lambda: multi_mnist_figure(trained.conf.model, first, title),
                                out / 'multi_mnist.png')
 

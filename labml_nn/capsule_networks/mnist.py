@@ -40,9 +40,10 @@ experiment](../helpers/runner.html). [The pictures](figures.html) show what a tr
 and [the notebook](notebook.html) trains a small one and draws them.
 
 The model is the paper's, to the parameter: $8{,}215{,}568$ in all, $6{,}804{,}224$ without the
-decoder. `model=baseline` trains [the paper's baseline CNN](baseline.html) instead, with the same
-data, shifts, optimizer and schedule, and its own loss. What differs from the paper is how it is trained (the batch size, the learning-rate
+decoder. What differs from the paper is how it is trained (the batch size, the learning-rate
 schedule, the precision), and each of these choices is explained where it is made.
+`model=baseline` trains [the paper's baseline CNN](baseline.html) instead, with the same data,
+shifts, optimizer and schedule, and its own loss.
 
 The 10,000 MNIST test images serve as the validation set, as in the paper, which reports
 accuracy on the test set. No hyperparameter search was run against them: a few short runs only
@@ -359,8 +360,8 @@ class Configs(TrainValidConfigs):
 
         The margin loss of the digit capsules plus the reconstruction loss, each averaged over the
         batch, of the `(images, labels)` of `batch`. Returns both, their weighted sum under
-        `loss`, and the predictions. The baseline has [its own loss](baseline.html#the-loss-for-one-digit),
-        a softmax cross-entropy.
+        `loss`, and the predictions. The baseline has its own loss, a softmax cross-entropy
+        ([`single_digit_losses`](baseline.html#the-loss-for-one-digit)).
 
         The reconstruction loss is the **sum** of squared errors over the $784$ pixels, against
         the image in $[0, 1]$, scaled by $0.0005$ "so that it does not dominate the margin loss".
