@@ -42,6 +42,9 @@ python -m labml_nn.capsule_networks.affine stop_accuracy=0.9 epochs=8 \
 
 `--resume`, `--evaluate` (which tests on both sets) and `--help` are [those of every
 experiment](../helpers/runner.html).
+[The pictures of trained runs](evidence_figures.html#affine-transformations) show digits each
+model gets right and wrong, with [our numbers beside the
+paper's](evidence_figures.html#the-runs-of-these-pictures-and-the-papers-numbers).
 """
 
 import math

@@ -28,6 +28,9 @@ python -m labml_nn.capsule_networks.multi_mnist epochs=4 train_subset=2048 \
 ```
 
 `--resume`, `--evaluate` and `--help` are [those of every experiment](../helpers/runner.html).
+[The pictures of a trained run](evidence_figures.html#overlapping-digits) redraw the paper's
+Figure 5; our numbers are beside the paper's
+[there](evidence_figures.html#the-runs-of-these-pictures-and-the-papers-numbers).
 
 ## The data
 
