@@ -298,7 +298,7 @@ class Configs(TrainValidConfigs):
     epochs: int = 30
     # Stop after the first epoch that takes the training time past this many seconds, `0` for no
     # limit: two models given the same budget are compared at the same cost
-    time_budget: float = 0
+    time_budget: float = 0.0
     batch_size: int = 512
     # Adam's learning rate; the peak of the one-cycle schedule
     learning_rate: float = 3e-3
