@@ -108,6 +108,7 @@ chromium:
 #   make bench-accuracy   training seconds until 99.0 / 99.5 / 99.6 / 99.7% test accuracy
 #   make gpu-bundle       what bench/gpu.sh needs on a GPU machine without internet access
 #   make gpu-bench-tiny   bench/gpu.sh on the CPU, with a few steps and images
+#   make gpu-evidence-tiny  bench/evidence_gpu.sh on the CPU, on a few digits
 #
 # BENCH_ARGS="--runners anchor --steps 50" passes options to `python -m bench.run`.
 
@@ -119,7 +120,7 @@ GPU_PLATFORM := --only-binary=:all: --implementation cp --python-version 3.12 \
 	--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
 MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
 
-.PHONY: anchor bench bench-quick bench-accuracy gpu-bundle gpu-bench-tiny
+.PHONY: anchor bench bench-quick bench-accuracy gpu-bundle gpu-bench-tiny gpu-evidence-tiny
 
 bench-quick: setup $(ANCHOR_STAMP)
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
@@ -141,3 +142,6 @@ gpu-bundle: setup
 
 gpu-bench-tiny: gpu-bundle
 	BENCH_TINY=1 PYTHON=$(PY) bash bench/gpu.sh
+
+gpu-evidence-tiny: gpu-bundle
+	BENCH_TINY=1 PYTHON=$(PY) bash bench/evidence_gpu.sh

@@ -283,4 +283,5 @@ def test_the_tutorial_reads_layers_experiment_pictures_notebook_then_the_evidenc
         walk.append(page.url.rsplit('/', 1)[1])
     page.close()
     assert walk == ['index.html', 'mnist.html', 'figures.html', 'notebook.html',
-                    'baseline.html', 'canvas.html', 'multi_mnist.html', 'affine.html']
+                    'baseline.html', 'canvas.html', 'multi_mnist.html', 'affine.html',
+                    'evidence_figures.html']

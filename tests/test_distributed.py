@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from labml_nn.capsule_networks.affine import TranslatedMNIST
+from labml_nn.capsule_networks.multi_mnist import MultiMNIST
 from labml_nn.helpers import checkpoint, distributed
 from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import ConfigError
@@ -248,6 +250,29 @@ def test_each_process_takes_its_own_slice_of_every_batch_and_together_they_take_
         assert len(first) == len(second) == 2
         assert torch.equal(torch.cat([first, second]), batch_labels)
     assert sorted(torch.cat([torch.cat(share) for share in shares]).tolist()) == list(range(12))
+
+
+@pytest.mark.parametrize('kind', [MultiMNIST, TranslatedMNIST])
+def test_each_process_takes_its_own_slice_of_every_generated_batch(monkeypatch, kind):
+    images = torch.randint(0, 256, (20, 28, 28), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(1))
+    labels = torch.arange(20) % 10
+
+    def batches():
+        return list(kind(images, labels, 4, generator=torch.Generator().manual_seed(0),
+                         drop_last=True))
+
+    monkeypatch.setattr(distributed, 'world_size', lambda: 2)
+    shares = []
+    for rank in range(2):
+        monkeypatch.setattr(distributed, 'rank', lambda rank=rank: rank)
+        shares.append(batches())
+    monkeypatch.undo()
+    for first, second, whole in zip(*shares, batches()):
+        # Every tensor of a batch (images, labels, ...) is split in two halves, in order
+        for part_0, part_1, all_of_it in zip(first, second, whole):
+            assert len(part_0) == len(part_1) == 2
+            assert torch.equal(torch.cat([part_0, part_1]), all_of_it)
 
 
 def test_a_single_process_is_left_as_it_is():

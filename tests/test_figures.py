@@ -269,6 +269,14 @@ def test_the_pictures_go_into_the_run_folder_and_a_missing_log_leaves_out_the_cu
     assert 'training_curves is left out: ' in capsys.readouterr().err
 
 
+def test_a_run_of_the_baseline_is_refused_with_a_message_that_names_it(tmp_path):
+    checkpoint.save(tmp_path / checkpoint.FILE_NAME, {
+        'epoch': 1, 'global_step': 64, 'train_seconds': 1.0, 'overrides': {'model': 'baseline'},
+        'state': {'model': {}}})
+    with pytest.raises(figures.UsageError, match='a run of the baseline CNN'):
+        figures.load_run(str(tmp_path))
+
+
 def picture_references():
     """Each `images/x.png` shown in the notes of the sources, with the files that show it."""
     shown = {}
@@ -280,8 +288,9 @@ def picture_references():
 
 def test_every_picture_of_the_site_is_shown_on_exactly_one_page():
     light = sorted(path.name for path in IMAGES.glob('*.png') if not path.name.endswith('.dark.png'))
-    assert light == ['architecture.png', 'perturbations.png', 'reconstructions.png', 'routing.png',
-                     'routing_iterations.png', 'training_curves.png']
+    assert light == ['affine.png', 'architecture.png', 'multi_mnist.png', 'perturbations.png',
+                     'reconstructions.png', 'routing.png', 'routing_iterations.png',
+                     'training_curves.png']
     shown = picture_references()
     assert sorted(shown) == light
     for name, sources in shown.items():

@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from bench import experiment_log, run
+from bench import evidence_table, experiment_log, run
 
 REPO = Path(__file__).resolve().parent.parent
 STEPS = REPO / 'bench' / 'steps.sh'
@@ -132,3 +132,39 @@ def test_the_gpu_scripts_table_is_printed_last_and_rebuilt_from_its_results_alon
     assert done.stdout.rstrip().endswith(table + '\n\n' + experiment)
     # Every row of the table, from each saved result
     assert len(table.split('\n\n')[0].splitlines()) == 1 + len(saved)
+
+
+EVIDENCE_SCRIPT = REPO / 'bench' / 'evidence_gpu.sh'
+
+
+def test_the_evidence_scripts_caps_add_up_to_at_most_8_minutes_with_the_install(tmp_path):
+    done = subprocess.run(['bash', str(EVIDENCE_SCRIPT)], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, 'STEPS_PLAN': '1',
+                                           'BENCH_RESULTS': str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    steps = outcomes(tmp_path)
+    assert all(row[3] == 'planned' for row in steps), steps
+    assert [row[0] for row in steps] == ['install', 'multi_mnist-capsnet', 'multi_mnist-baseline',
+                                         'affine-capsnet', 'affine-baseline', 'table']
+    assert sum(int(row[1]) for row in steps) <= 8 * 60
+    # Each model of an experiment gets the same cap
+    caps = {row[0]: row[1] for row in steps}
+    assert caps['multi_mnist-capsnet'] == caps['multi_mnist-baseline']
+    assert caps['affine-capsnet'] == caps['affine-baseline']
+
+
+def test_the_evidence_script_runs_every_step_on_the_cpu_and_prints_its_table_last(tmp_path):
+    """`make gpu-evidence-tiny`: the whole script on the CPU, on a few digits."""
+    if not (BUNDLE / 'wheels').is_dir():
+        pytest.fail(f'{BUNDLE} is missing: run `make gpu-bundle` (`make test` does)')
+    environment = {**os.environ, 'BENCH_TINY': '1', 'PYTHON': sys.executable,
+                   'BENCH_RESULTS': str(tmp_path)}
+    done = subprocess.run(['bash', str(EVIDENCE_SCRIPT)], capture_output=True, text=True,
+                          cwd=REPO, timeout=1800, env=environment)
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = outcomes(tmp_path)
+    assert all(row[3] == 'ok' for row in steps), (steps, done.stderr[-3000:])
+    table = evidence_table.table(tmp_path)
+    # A row with numbers for each run: no run is without its finished epoch
+    assert table.count('| capsnet | 1 |') == 2 and table.count('| baseline | 1 |') == 2
+    assert done.stdout.rstrip().endswith(table)

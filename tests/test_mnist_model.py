@@ -113,7 +113,7 @@ def test_reconstruction_loss_is_a_sum_over_pixels_against_the_image_weighted_by_
     digit_capsules = torch.rand(2, 10, 16) * 0.2
     reconstructions = torch.full((2, 784), 0.5)
     monkeypatch.setattr(conf.model, 'forward', lambda images, labels=None: (digit_capsules, reconstructions, labels))
-    out = conf.losses(images, labels, is_train=True)
+    out = conf.losses((images, labels), is_train=True)
     errors = [((0.5 - images[k].flatten()) ** 2).sum() for k in range(2)]
     assert out['reconstruction_loss'].item() == pytest.approx(float(sum(errors) / 2), rel=1e-6)
     expected = MARGIN_LOSS(digit_capsules, labels) + 0.0005 * out['reconstruction_loss']

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from labml_nn.capsule_networks.canvas import place
-from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
+from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel, summed_metrics
 from labml_nn.capsule_networks.multi_mnist import (MARGIN_LOSS, MultiMNIST, MultiMNISTBatch,
                                                    MultiMNISTCapsuleNetworkModel, TEST_SEED,
                                                    baseline_losses, both_correct,
                                                    bounding_box_overlap, capsule_network_losses,
-                                                   reversed_to_labels, summed_metrics, top_two)
+                                                   reversed_to_labels, top_two)
 from labml_nn.helpers import mnist
 
 
@@ -318,7 +318,7 @@ def test_summed_metrics_count_examples_with_both_digits_right():
     labels = torch.tensor([[3, 7], [1, 2], [4, 5]])
     out = {'loss': torch.tensor(2.0), 'margin_loss': torch.tensor(1.0),
            'predictions': torch.tensor([[7, 3], [1, 5], [4, 5]])}
-    sums = summed_metrics(out, labels)
+    sums = summed_metrics(out, both_correct(out['predictions'], labels))
     assert sums['loss'].item() == 6 and sums['margin_loss'].item() == 3
     assert sums['accuracy'].item() == 2 and sums['samples'] == 3
 

@@ -49,6 +49,8 @@ The paper's evidence for capsules, on the same layers:
    its own capsule.
 8. [Robustness to affine transformations](affine.html): trained on digits moved about, tested on
    digits rotated, sheared and scaled.
+9. [The pictures of the evidence](evidence_figures.html): overlapping digits redrawn from their
+   capsules (Figure 5 of the paper), and transformed digits each model gets right and wrong.
 
 ## Where implementations go wrong
 

@@ -37,6 +37,8 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from labml_nn.helpers import distributed
+
 # The side of an MNIST image
 DIGIT_SIZE = 28
 
@@ -128,6 +130,8 @@ class GeneratedBatches:
         self.n_examples = len(labels) * examples_per_digit
         # The number of examples in a pass
         self.pass_size = min(limit, self.n_examples) if limit > 0 else self.n_examples
+        # Under torchrun, `batch_size` is the global batch, split evenly over the processes
+        distributed.check_divides(batch_size, 0 if drop_last else self.pass_size % batch_size)
         # A test set's numbers, `[n_examples, n_uniforms]`, in 64-bit floats so that
         # $\lfloor u \cdot n \rfloor < n$ for every count $n$ they pick from
         self.uniforms: Optional[torch.Tensor] = None
@@ -164,6 +168,9 @@ class GeneratedBatches:
                                   device=index.device, generator=self.generator)
         else:
             uniforms = self.uniforms[index]
+        # Under [torchrun](../helpers/distributed.html), this process's share of the batch; every
+        # process draws the numbers of the whole batch, so that their generators stay in step
+        index, uniforms = distributed.share(index), distributed.share(uniforms)
         return self.make(index % len(self.labels), uniforms)
 
     def make(self, digits: torch.Tensor, uniforms: torch.Tensor):

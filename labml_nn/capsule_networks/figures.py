@@ -92,6 +92,9 @@ def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
     path = checkpoint.find(run, EXPERIMENT_NAME)
     state = checkpoint.load(path, device)
     overrides = state['overrides']
+    if overrides.get('model') == 'baseline':
+        raise UsageError(f'{path} is a run of the baseline CNN (model=baseline); these pictures '
+                         'are of the CapsNet: give a run of model=capsnet')
     # The configs that shape the model; the others keep the defaults of the model's constructor,
     # which are those of the experiment.
     model_configs = {key: overrides[key] for key in overrides

@@ -20,6 +20,8 @@ python -m labml_nn.capsule_networks.mnist
 python -m labml_nn.capsule_networks.mnist epochs=1 \
     train_subset=4096 valid_subset=1000 \
     batch_size=64 learning_rate=1e-3
+# The paper's baseline CNN instead, on the same data
+python -m labml_nn.capsule_networks.mnist model=baseline
 # Every config and its default
 python -m labml_nn.capsule_networks.mnist --help
 # Continue an interrupted run; test a run's checkpoint
@@ -40,6 +42,8 @@ and [the notebook](notebook.html) trains a small one and draws them.
 The model is the paper's, to the parameter: $8{,}215{,}568$ in all, $6{,}804{,}224$ without the
 decoder. What differs from the paper is how it is trained (the batch size, the learning-rate
 schedule, the precision), and each of these choices is explained where it is made.
+`model=baseline` trains [the paper's baseline CNN](baseline.html) instead, with the same data,
+shifts, optimizer and schedule, and its own loss.
 
 The 10,000 MNIST test images serve as the validation set, as in the paper, which reports
 accuracy on the test set. No hyperparameter search was run against them: a few short runs only
@@ -61,6 +65,7 @@ from labml.configs import option
 from torch import nn
 
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
+from labml_nn.capsule_networks.baseline import BaselineCNN, single_digit_losses
 from labml_nn.helpers import distributed, mnist
 from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import Check, ConfigError, Range
@@ -231,6 +236,19 @@ def random_shift(images: torch.Tensor, generator: torch.Generator,
 MARGIN_LOSS = MarginLoss(n_labels=10)
 
 
+def summed_metrics(out: Dict[str, torch.Tensor], correct: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """
+    The sums a training loop tracks, from the output of a model's losses: each loss summed over
+    the batch, the number of `correct` examples (`[batch]`, booleans) under `accuracy`, and the
+    number of examples under `samples`.
+    """
+    batch_size = correct.shape[0]
+    sums = {key: value * batch_size for key, value in out.items() if key.endswith('loss')}
+    sums['accuracy'] = correct.sum()
+    sums['samples'] = batch_size
+    return sums
+
+
 class Configs(TrainValidConfigs):
     r"""
     ## Configurations
@@ -278,6 +296,9 @@ class Configs(TrainValidConfigs):
     reconstruction_weight: float = 0.0005
 
     epochs: int = 30
+    # Stop after the first epoch that takes the training time past this many seconds, `0` for no
+    # limit: two models given the same budget are compared at the same cost
+    time_budget: float = 0.0
     batch_size: int = 512
     # Adam's learning rate; the peak of the one-cycle schedule
     learning_rate: float = 3e-3
@@ -299,18 +320,34 @@ class Configs(TrainValidConfigs):
               'train_subset': Range(0, 60_000), 'valid_subset': Range(0, 10_000),
               'max_shift': Range(0, 4), 'routing_iterations': Range(1),
               'reconstruction_weight': Range(0), 'batch_size': Range(1),
-              'learning_rate': Range(0, above=True), 'warmup': Range(0, 1, below=True)}
+              'learning_rate': Range(0, above=True), 'warmup': Range(0, 1, below=True),
+              'time_budget': Range(0)}
 
-    # The model and its optimizer, made by the `@option` functions below
-    model: MNISTCapsuleNetworkModel
+    # The model, one of the options below: `capsnet` (the default) or `baseline`, the paper's
+    # baseline CNN; and its optimizer
+    model: nn.Module
     optimizer: torch.optim.Optimizer
     # The model as the steps call it: compiled or not
     forward: nn.Module
     # The random generator of the data order and the shifts
     generator: torch.Generator
-    # MNIST on the device: training and test images and labels
+    # MNIST on the device: the training images and labels, all the test ones, and the first
+    # `valid_subset` test ones
     train_data: Tuple[torch.Tensor, torch.Tensor]
+    test_digits: Tuple[torch.Tensor, torch.Tensor]
     valid_data: Tuple[torch.Tensor, torch.Tensor]
+
+    def capsule_network(self) -> nn.Module:
+        """
+        The CapsNet of `model=capsnet`, for MNIST's $28 \\times 28$ digits.
+        """
+        return MNISTCapsuleNetworkModel(self.routing_iterations, self.gradient_through_routing)
+
+    def baseline(self) -> nn.Module:
+        """
+        The baseline CNN of `model=baseline`.
+        """
+        return BaselineCNN(image_size=28)
 
     def train_batches(self):
         images, labels = self.train_data
@@ -326,22 +363,26 @@ class Configs(TrainValidConfigs):
         return DeviceBatches(images, labels, self.batch_size, generator=self.generator,
                              shuffle=False)
 
-    def losses(self, images: torch.Tensor, labels: torch.Tensor,
+    def losses(self, batch: Tuple[torch.Tensor, torch.Tensor],
                is_train: bool) -> Dict[str, torch.Tensor]:
         """
         ### The loss
 
         The margin loss of the digit capsules plus the reconstruction loss, each averaged over the
-        batch. Returns both, their weighted sum under `loss`, and the predictions.
+        batch, of the `(images, labels)` of `batch`. Returns both, their weighted sum under
+        `loss`, and the predictions. The baseline has its own loss, a softmax cross-entropy
+        ([`single_digit_losses`](baseline.html#the-loss-for-one-digit)).
 
         The reconstruction loss is the **sum** of squared errors over the $784$ pixels, against
         the image in $[0, 1]$, scaled by $0.0005$ "so that it does not dominate the margin loss".
         A mean over the pixels instead, as `MSELoss` computes, shrinks it $784$ times more; against
         a normalised image, the sigmoid could not even reach the target.
         """
-        with self.precision.autocast(self.device):
-            digit_capsules, reconstructions, predictions = self.forward(
-                images, labels if is_train else None)
+        images, labels = batch
+        if isinstance(self.model, BaselineCNN):
+            return single_digit_losses(self.forward, images, labels)
+        digit_capsules, reconstructions, predictions = self.forward(
+            images, labels if is_train else None)
         margin = MARGIN_LOSS(digit_capsules, labels)
         # $\sum_{p=1}^{784} (\hat{x}_p - x_p)^2$ for each image, averaged over the batch
         reconstruction = ((reconstructions.float() - images.flatten(1)) ** 2).sum(dim=-1).mean()
@@ -349,45 +390,70 @@ class Configs(TrainValidConfigs):
                 'margin_loss': margin, 'reconstruction_loss': reconstruction,
                 'predictions': predictions}
 
+    def reached_goal(self, values: Dict[str, float]) -> bool:
+        """
+        Whether the training time has passed the `time_budget`.
+        """
+        return 0 < self.time_budget <= values['time.train']
+
+    def correct(self, predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """
+        Whether each prediction is right, `[batch]`.
+        """
+        return predictions == labels
+
     def step(self, batch, is_train: bool):
         """
-        One step: the losses, an update when training, and the sums the loop tracks.
+        One step: the losses, an update when training, and the sums the loop tracks. A batch's
+        labels come second, after its images.
         """
-        images, labels = batch
         self.model.train(is_train)
         # The precision's TF32 flags, global to PyTorch, hold for this step's forward and backward
-        # pass and are put back after it ([why](../helpers/precision.html))
+        # pass and are put back after it ([why](../helpers/precision.html)); the losses are
+        # computed in 32-bit floats under autocast, which leaves them so
         with self.precision.scope():
-            out = self.losses(images, labels, is_train)
+            with self.precision.autocast(self.device):
+                out = self.losses(batch, is_train)
             if is_train:
                 self.optimizer.zero_grad(set_to_none=True)
                 out['loss'].backward()
                 self.optimizer.step()
                 self.schedule.step()
-        batch_size = labels.shape[0]
-        return {'loss': out['loss'] * batch_size,
-                'margin_loss': out['margin_loss'] * batch_size,
-                'reconstruction_loss': out['reconstruction_loss'] * batch_size,
-                'accuracy': (out['predictions'] == labels).sum(),
-                'samples': batch_size}
+        return summed_metrics(out, self.correct(out['predictions'], batch[1]))
 
     def stateful(self):
         return {'model': self.model, 'optimizer': self.optimizer, 'schedule': self.schedule,
                 'generator': self.generator}
 
     def save_results(self, run_path: Path):
-        # Every run ends with the first test digits above their reconstructions
-        save_reconstructions(self.model, self.valid_data[0], run_path / 'reconstructions.png')
+        # Every run of the CapsNet ends with the first test digits above their reconstructions
+        if isinstance(self.model, MNISTCapsuleNetworkModel):
+            save_reconstructions(self.model, self.valid_data[0], run_path / 'reconstructions.png')
 
 
-@option(Configs.model)
+def _placed(c: Configs, model: nn.Module) -> nn.Module:
+    """
+    The model on the device, in the channels-last layout.
+    """
+    return model.to(c.device, memory_format=torch.channels_last)
+
+
+@option(Configs.model, 'capsnet')
 def _capsule_network(c: Configs):
     """
-    The CapsNet, its weights drawn from the seed, in the channels-last layout.
+    The CapsNet, its weights drawn from the seed.
     """
     torch.manual_seed(c.seed)
-    model = MNISTCapsuleNetworkModel(c.routing_iterations, c.gradient_through_routing)
-    return model.to(c.device, memory_format=torch.channels_last)
+    return _placed(c, c.capsule_network())
+
+
+@option(Configs.model, 'baseline')
+def _baseline(c: Configs):
+    """
+    The baseline CNN, its weights drawn from the seed.
+    """
+    torch.manual_seed(c.seed)
+    return _placed(c, c.baseline())
 
 
 @option(Configs.optimizer, 'adam')
@@ -522,9 +588,17 @@ def _train_data(c: Configs):
     return images, labels
 
 
+@option(Configs.test_digits)
+def _test_digits(c: Configs):
+    return _on_device(c, False, 0)
+
+
 @option(Configs.valid_data)
 def _valid_data(c: Configs):
-    return _on_device(c, False, c.valid_subset)
+    images, labels = c.test_digits
+    if c.valid_subset > 0:
+        return images[:c.valid_subset], labels[:c.valid_subset]
+    return images, labels
 
 
 # The command line: train, `--resume`, `--evaluate` and `--help`, run by

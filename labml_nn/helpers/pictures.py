@@ -89,12 +89,16 @@ def mosaic(images: torch.Tensor, gap: int = 2) -> np.ndarray:
     """
     ## A grid of images in one array
 
-    * `images` is `[rows, columns, height, width]`
+    * `images` is `[rows, columns, height, width]`, or `[rows, columns, 3, height, width]` in
+      colour (red, green, blue)
 
-    Returns the images side by side, `gap` pixels apart, as one array: a figure with one image
-    instead of hundreds of small axes draws faster and makes a smaller PNG. The gaps are `NaN`,
-    drawn in the background colour.
+    Returns the images side by side, `gap` pixels apart, as one array, `[height, width]` or
+    `[height, width, 3]`: a figure with one image instead of hundreds of small axes draws faster
+    and makes a smaller PNG. The gaps are `NaN`, drawn in the background colour.
     """
+    if images.dim() == 5:
+        # Each colour on its own, `[height, width, 3]`
+        return np.stack([mosaic(images[:, :, channel], gap) for channel in range(3)], axis=-1)
     rows, columns, height, width = images.shape
     # A gap below and to the right of each image: `[rows, columns, height + gap, width + gap]`
     padded = F.pad(images.float().cpu(), (0, gap, 0, gap), value=float('nan'))
@@ -108,12 +112,19 @@ def show_grid(axes: Axes, images: torch.Tensor, *, gap: int = 2,
               column_labels: Optional[List[str]] = None, row_labels: Optional[List[str]] = None,
               cmap: str = 'gray', **imshow):
     """
-    Draw `images`, `[rows, columns, height, width]`, as a mosaic on `axes`, with a label under
-    each column and beside each row. Returns the `AxesImage`, for a colour bar.
+    Draw `images`, `[rows, columns, height, width]` (or in colour, `[rows, columns, 3, height,
+    width]`, in $[0, 1]$, drawn as they are), as a mosaic on `axes`, with a label under each
+    column and beside each row. Returns the `AxesImage`, for a colour bar.
     """
-    rows, columns, height, width = images.shape
-    colour_map = matplotlib.colormaps[cmap].with_extremes(bad=background())
-    image = axes.imshow(mosaic(images, gap), cmap=colour_map, interpolation='nearest', **imshow)
+    rows, columns, height, width = images.shape[:2] + images.shape[-2:]
+    grid = mosaic(images, gap)
+    if grid.ndim == 3:
+        # In colour: the gaps in the background colour
+        grid = np.where(np.isnan(grid), matplotlib.colors.to_rgb(background()), grid)
+        image = axes.imshow(grid.clip(0, 1), interpolation='nearest')
+    else:
+        colour_map = matplotlib.colormaps[cmap].with_extremes(bad=background())
+        image = axes.imshow(grid, cmap=colour_map, interpolation='nearest', **imshow)
     # A tick at the centre of each cell, in pixels of the mosaic
     axes.set_xticks([c * (width + gap) + (width - 1) / 2 for c in range(columns)]
                     if column_labels else [], column_labels or [])
@@ -155,21 +166,27 @@ class Panel:
 
 
 def panels_figure(panels: List[Panel], title: str, scale: int, *, left: int, right: int,
-                  between: int, top: int = 60, bottom: int = 50) -> Figure:
+                  between: int, top: int = 60, bottom: int = 50, stacked: bool = False) -> Figure:
     """
-    The panels side by side, each image pixel drawn as `scale` $\\times$ `scale` pixels, exactly,
-    so that the small changes from one image to the next are not blurred by resampling. The
-    margins, in pixels, leave room for the labels: `left` and `right` of all panels, `between`
-    them, `top` for the titles and `bottom` for the labels of the columns.
+    The panels side by side (or one above the other when `stacked`), each image pixel drawn as
+    `scale` $\\times$ `scale` pixels, exactly, so that the small changes from one image to the
+    next are not blurred by resampling. The margins, in pixels, leave room for the labels: `left`
+    and `right` of all panels, `between` them, `top` for the titles and `bottom` for the labels of
+    the columns.
     """
     # The size of each panel in pixels
-    sizes = [[side * scale for side in mosaic(panel.images).shape] for panel in panels]
-    width = left + sum(size[1] for size in sizes) + between * (len(panels) - 1) + right
-    height = top + max(size[0] for size in sizes) + bottom
+    sizes = [[side * scale for side in mosaic(panel.images).shape[:2]] for panel in panels]
+    heights, widths = [size[0] for size in sizes], [size[1] for size in sizes]
+    if stacked:
+        width = left + max(widths) + right
+        height = top + sum(heights) + between * (len(panels) - 1) + bottom
+    else:
+        width = left + sum(widths) + between * (len(panels) - 1) + right
+        height = top + max(heights) + bottom
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    x = left
+    x, y = left, top
     for panel, (panel_height, panel_width) in zip(panels, sizes):
-        axes = place(figure, x, top, panel_width, panel_height)
+        axes = place(figure, x, y, panel_width, panel_height)
         show_grid(axes, panel.images, vmin=0, vmax=1, column_labels=panel.column_labels,
                   row_labels=panel.row_labels)
         if panel.labels_right:
@@ -177,7 +194,10 @@ def panels_figure(panels: List[Panel], title: str, scale: int, *, left: int, rig
         axes.set_title(panel.title)
         axes.set_xlabel(panel.xlabel)
         axes.set_ylabel(panel.ylabel)
-        x += panel_width + between
+        if stacked:
+            y += panel_height + between
+        else:
+            x += panel_width + between
     # The title in the top margin, above the panels' titles
     figure.suptitle(title, y=1 - 8 / height, va='top')
     return figure

@@ -16,7 +16,8 @@ experiment the same command line:
   `logs/<name>/<uuid>/`;
 * `--resume RUN` continues an interrupted run from its last [checkpoint](checkpoint.html), in the
   same run folder, with the configs it was started with;
-* `--evaluate RUN` prints the test accuracy of a run's checkpoint;
+* `--evaluate RUN` prints the test accuracy of a run's checkpoint, and those of the experiment's
+  final tests, if it has any;
 * `--help` lists every config with its default.
 
 Started by [`torchrun`](distributed.html), training runs on all its processes as one run,
@@ -113,9 +114,12 @@ class Experiment:
         conf.model.load_state_dict(state['state']['model'])
         with torch.no_grad():
             metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
+            finals = conf.final_tests()
         correct, total = round(metrics['accuracy'] * metrics['samples']), metrics['samples']
         logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} '
                    f'({correct:,} of {total:,}), after {state["epoch"]} epochs')
+        for key, value in finals.items():
+            logger.log(f'{key}: {value:.2%}')
         return metrics['accuracy']
 
     def resumable(self, run: str) -> Tuple[Path, Optional[Dict[str, Any]]]:

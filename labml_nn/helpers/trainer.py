@@ -107,6 +107,21 @@ class TrainValidConfigs(BaseConfigs):
         and log: nothing, unless an experiment says.
         """
 
+    def reached_goal(self, values: Dict[str, float]) -> bool:
+        """
+        Whether training stops after this epoch, before `epochs`, given the values logged for it
+        (`accuracy.valid`, `time.train`...): never, unless an experiment sets a goal, such as a
+        test accuracy or a training time.
+        """
+        return False
+
+    def final_tests(self) -> Dict[str, float]:
+        """
+        Metrics measured once, when training ends and by `--evaluate`, beside the validation set's,
+        such as the accuracy on a second test set: none, unless an experiment says.
+        """
+        return {}
+
 
 def _device_option(name: str):
     """
@@ -242,6 +257,11 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                            if key not in ('seconds', 'samples')})
             values['time.train'] = train_seconds
             values['images_per_second.train'] = train_metrics['samples'] / train_metrics['seconds']
+            # The last epoch, or the one that reached the experiment's goal, adds its final tests
+            stop = conf.reached_goal(values)
+            if stop or epoch + 1 == conf.epochs:
+                with torch.no_grad():
+                    values.update(conf.final_tests())
             # A run that diverged stops here, before its log or its checkpoint take the epoch
             _stop_if_diverged(values, epoch, run_path)
             tracker.save(global_step, values)
@@ -257,3 +277,5 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                 'state': {name: _state_of(item) for name, item in stateful.items()},
             })
             tracker.new_line()
+            if stop:
+                break

@@ -1,0 +1,340 @@
+r"""
+---
+title: Pictures of the paper's evidence
+summary: >
+  Overlapping digits read and redrawn by the CapsNet (Figure 5 of the paper), and transformed
+  digits that the CapsNet and the baseline get right and wrong, drawn from trained runs.
+---
+
+# Pictures of the paper's evidence
+
+This module draws, from trained runs of [the MultiMNIST experiment](multi_mnist.html) and of
+[the affine experiment](affine.html):
+
+1. [overlapping digits and their two reconstructions](#overlapping-digits), as Figure 5 of
+   [the paper](https://arxiv.org/abs/1710.09829);
+2. [transformed digits each model gets right and wrong](#affine-transformations).
+
+### The runs of these pictures, and the paper's numbers
+
+The pictures on this page come from short runs on a 2-core AMD EPYC CPU, shared with other jobs
+(a load of 7 to 16 on its 2 cores), whose commands are in the README's results table. They are
+minutes of training where the paper's are days, and their accuracies are far below the paper's:
+they show what so short a training already does, not the paper's results.
+
+| | ours, CapsNet | ours, baseline | paper, CapsNet | paper, baseline |
+|---|---|---|---|---|
+| MultiMNIST, both digits right | $18.2\%$ ($4{,}608$ pairs, $1{,}655$ s) | $3.1\%$ ($1{,}536$ pairs, $1{,}095$ s) | $95.0\%$ | $91.9\%$ |
+| translated MNIST, where training stopped | $38.4\%$ ($3{,}072$ digits, $1{,}498$ s) | $33.8\%$ ($2{,}560$ digits, $683$ s) | $99.23\%$ | $99.22\%$ |
+| transformed digits (ours: a regeneration; the paper: affNIST) | $27.8\%$ | $25.6\%$ | $79\%$ | $66\%$ |
+
+Chance is $1/45 = 2.2\%$ for a MultiMNIST pair, $10\%$ for a digit. Our MultiMNIST accuracies
+are on the first $1{,}000$ test pairs, our affine ones on the first $500$ translated and the
+first $1{,}000$ transformed test digits. The affine CapsNet did not reach its target of $80\%$ in
+its $6$ epochs of $512$ digits; the baseline was then given the CapsNet's final accuracy as its
+target, the paper's way of comparing them, but was stopped by hand, for time, at $33.8\%$: the
+two are compared $4.6$ points apart on the translated digits. Each picture's title gives the accuracies that this module
+measures again from the checkpoints, in 32-bit floats, on the first test examples of the fixed
+test sets (`--test-subset`, $1{,}000$ by default).
+
+```bash
+# Figure 5 from a MultiMNIST run of the CapsNet, into the run's folder's figures/
+python -m labml_nn.capsule_networks.evidence_figures multi_mnist <run>
+# The affine examples from two runs of the affine experiment, the CapsNet's and the baseline's
+python -m labml_nn.capsule_networks.evidence_figures affine <capsnet run> <baseline run>
+```
+
+`--out labml_nn/capsule_networks/images` replaces the pictures of this site. Each is drawn
+twice, for the light and the dark theme ([how](../helpers/pictures.html)).
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Type
+
+import torch
+from matplotlib.figure import Figure
+
+from labml_nn.capsule_networks import affine, mnist, multi_mnist
+from labml_nn.capsule_networks.multi_mnist import MultiMNISTBatch, both_correct
+from labml_nn.helpers import checkpoint
+from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.pictures import Panel, panels_figure, save_light_and_dark
+
+# The colours of the two reconstructions, red, green and blue: orange and azure, which add up to
+# white where both draw
+FIRST_COLOUR = torch.tensor([1.0, 0.5, 0.0])
+SECOND_COLOUR = torch.tensor([0.0, 0.5, 1.0])
+
+
+class UsageError(ValueError):
+    """
+    A command line that can't be used; the message says what is wrong.
+    """
+
+
+@dataclass
+class TrainedRun:
+    """
+    ## A trained run
+
+    The configs of a run, set as it was started, with its checkpoint's weights in the model.
+    """
+    conf: mnist.Configs
+    # The number of epochs of the checkpoint
+    epochs: int
+
+    @property
+    def model_name(self) -> str:
+        return 'baseline' if isinstance(self.conf.model, mnist.BaselineCNN) else 'CapsNet'
+
+
+def load_run(configs_class: Type[mnist.Configs], name: str, run: str,
+             test_subset: int) -> TrainedRun:
+    """
+    The run `run` of the experiment named `name`, on the CPU, in 32-bit floats, its test sets cut
+    to their first `test_subset` examples.
+    """
+    state = checkpoint.load(checkpoint.find(run, name), torch.device('cpu'))
+    conf = configs_class()
+    settings = {**state['overrides'], 'device': 'cpu', 'precision': 'fp32', 'compile': 'off',
+                'valid_subset': test_subset}
+    if configs_class is affine.Configs:
+        settings['affine_subset'] = test_subset
+    for key, value in settings.items():
+        setattr(conf, key, value)
+    conf.model.load_state_dict(state['state']['model'])
+    conf.model.eval()
+    return TrainedRun(conf, state['epoch'])
+
+
+def pairs_text(pair: torch.Tensor, marked: int = -1) -> str:
+    """
+    `(a,b)` for a pair of classes, `[2]`, with a star after the one at `marked`.
+    """
+    return '(' + ','.join(f'{d}*' if k == marked else str(d)
+                          for k, d in enumerate(pair.tolist())) + ')'
+
+
+def overlaid(reconstructions: torch.Tensor) -> torch.Tensor:
+    """
+    The two reconstructions of each example, `[n, 2, 36, 36]`, drawn over each other, the first
+    in orange and the second in azure, added: `[n, 3, 36, 36]`.
+    """
+    first = reconstructions[:, 0, None] * FIRST_COLOUR[:, None, None]
+    second = reconstructions[:, 1, None] * SECOND_COLOUR[:, None, None]
+    return (first + second).clamp(0, 1)
+
+
+@torch.no_grad()
+def multi_mnist_figure(model: multi_mnist.MultiMNISTCapsuleNetworkModel, batch: MultiMNISTBatch,
+                       title: str, n_right: int = 6, n_wrong: int = 6,
+                       n_absent: int = 3) -> Figure:
+    r"""
+    ## Overlapping digits
+
+    ![MultiMNIST pairs and their two reconstructions](images/multi_mnist.png)
+
+    As Figure 5 of the paper: each test pair above its two reconstructions, drawn over each
+    other, the first in orange and the second in azure (white where both draw). Under each, `R`
+    is the pair of capsules the reconstructions come from and `L` the pair of labels.
+
+    * **Right**: the first `n_right` pairs with both digits right, reconstructed from the two
+      longest capsules.
+    * **Wrong**: the first `n_wrong` pairs with a digit wrong, reconstructed from the two longest
+      capsules, which are not the labels.
+    * **Not present**: the first `n_absent` pairs with both digits right, reconstructed from the
+      capsule of their first label and from the longest capsule of a digit that is *not* in the
+      image (starred). The paper finds that such a reconstruction draws little of anything: the
+      capsule of an absent digit is short, and it encodes no digit of the image.
+
+    * `batch` is the first test pairs; `title` the run's caption
+    """
+    digit_capsules, reconstructions, predictions = model(batch.images)
+    right = both_correct(predictions, batch.labels)
+    right_index = right.nonzero().flatten()
+    wrong_index = (~right).nonzero().flatten()[:n_wrong]
+    # The longest capsule of a digit not in each image: the lengths with the two labels' set
+    # below any length, `[batch]`
+    lengths = digit_capsules.norm(dim=-1).scatter(1, batch.labels, -1.0)
+    absent = lengths.argmax(dim=-1)
+    absent_index = right_index[:n_absent]
+    # The reconstructions from the first label's capsule and the absent digit's, `[n, 2, 1296]`
+    absent_pairs = torch.stack([batch.labels[absent_index, 0], absent[absent_index]], dim=1)
+    repeated = digit_capsules[absent_index].repeat_interleave(2, dim=0)
+    from_absent = model.decode(repeated, absent_pairs.flatten()).view(len(absent_index), 2, -1)
+
+    def panel(index: torch.Tensor, drawn: torch.Tensor, capsules: torch.Tensor, name: str,
+              marked: int = -1) -> Panel:
+        # The pairs above their reconstructions, in colour, `[2, n, 3, 36, 36]`
+        inputs = batch.images[index].expand(-1, 3, -1, -1)
+        colours = overlaid(drawn.view(-1, 2, 36, 36))
+        labels = [f'R:{pairs_text(c, marked)}\nL:{pairs_text(l)}'
+                  for c, l in zip(capsules, batch.labels[index])]
+        return Panel(torch.stack([inputs, colours]), name, column_labels=labels,
+                     row_labels=['input', 'R'])
+
+    panels = [panel(right_index[:n_right], reconstructions[right_index[:n_right]],
+                    predictions[right_index[:n_right]], 'Right'),
+              panel(absent_index, from_absent, absent_pairs, 'Not present', marked=1)]
+    if len(wrong_index):
+        panels.insert(1, panel(wrong_index, reconstructions[wrong_index], predictions[wrong_index],
+                               'Wrong'))
+    title += '\nR: the capsules of the orange and the azure reconstruction\nL: the two labels'
+    lines = title.count('\n') + 1
+    return panels_figure(panels, title, 2, left=70, right=20, between=80, top=40 + 18 * lines,
+                         bottom=40, stacked=True)
+
+
+@torch.no_grad()
+def predictions_of(run: TrainedRun, batches) -> Dict[str, torch.Tensor]:
+    """
+    The images, labels and predictions of `run`'s model over `batches` of `(images, labels)`.
+    """
+    images, labels, predictions = [], [], []
+    for batch_images, batch_labels in batches:
+        images.append(batch_images)
+        labels.append(batch_labels)
+        predictions.append(run.conf.losses((batch_images, batch_labels), False)['predictions'])
+    return {'images': torch.cat(images), 'labels': torch.cat(labels),
+            'predictions': torch.cat(predictions)}
+
+
+def affine_figure(images: torch.Tensor, labels: torch.Tensor, capsnet: torch.Tensor,
+                  baseline: torch.Tensor, title: str, n: int = 8) -> Figure:
+    """
+    ## Affine transformations
+
+    ![Transformed digits each model gets right and wrong](images/affine.png)
+
+    The first `n` transformed test digits of each kind: both models right, only the CapsNet
+    right, only the baseline right, both wrong. Under each digit, its label and the two
+    predictions, the CapsNet's first.
+
+    * `images`, `[k, 1, 40, 40]`, and `labels`, `[k]`, are the first transformed test digits
+    * `capsnet` and `baseline` are the two models' predictions, `[k]`
+    """
+    capsnet_right, baseline_right = capsnet == labels, baseline == labels
+    kinds = [('Both right', capsnet_right & baseline_right),
+             ('Only the CapsNet right', capsnet_right & ~baseline_right),
+             ('Only the baseline right', ~capsnet_right & baseline_right),
+             ('Both wrong', ~capsnet_right & ~baseline_right)]
+    panels = []
+    for name, chosen in kinds:
+        index = chosen.nonzero().flatten()[:n]
+        if len(index) == 0:
+            continue
+        labels_text = [f'{labels[i].item()}: {capsnet[i].item()}, {baseline[i].item()}'
+                       for i in index]
+        panels.append(Panel(images[index, 0][None], f'{name} ({chosen.sum().item()} digits)',
+                            column_labels=labels_text))
+    title += '\nunder each digit, its label: the CapsNet\'s prediction, the baseline\'s'
+    lines = title.count('\n') + 1
+    return panels_figure(panels, title, 2, left=20, right=20, between=70, top=40 + 18 * lines,
+                         bottom=40, stacked=True)
+
+
+def draw_multi_mnist(run: str, out: Path, test_subset: int) -> List[Path]:
+    """
+    Figure 5 from the CapsNet's run `run` of the MultiMNIST experiment.
+    """
+    trained = load_run(multi_mnist.Configs, multi_mnist.EXPERIMENT.name, run, test_subset)
+    if trained.model_name != 'CapsNet':
+        raise UsageError(f'{run} is a run of the baseline; Figure 5 needs a run of the CapsNet')
+    batches = list(trained.conf.valid_batches())
+    correct = sum(trained.conf.step(batch, False)['accuracy'].item() for batch in batches)
+    total = sum(len(batch.labels) for batch in batches)
+    title = (f'MultiMNIST, the CapsNet after {trained.epochs} epochs:\nboth digits right in '
+             f'{correct / total:.1%} of the first {total:,} test pairs')
+    print(title)
+    # The examples are picked from the first 256 test pairs, or fewer
+    first = MultiMNISTBatch(*(torch.cat(parts)[:256] for parts in zip(*batches)))
+    return save_light_and_dark(lambda: multi_mnist_figure(trained.conf.model, first, title),
+                               out / 'multi_mnist.png')
+
+
+def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int) -> List[Path]:
+    """
+    The affine examples from the two runs of the affine experiment, the CapsNet's and the
+    baseline's.
+    """
+    runs = [load_run(affine.Configs, affine.EXPERIMENT.name, run, test_subset)
+            for run in (capsnet_run, baseline_run)]
+    if [run.model_name for run in runs] != ['CapsNet', 'baseline']:
+        raise UsageError('give a run of the CapsNet, then a run of the baseline; these are runs '
+                         f'of the {runs[0].model_name} and the {runs[1].model_name}')
+    summaries, affine_predictions = [], []
+    for run in runs:
+        translated = predictions_of(run, run.conf.valid_batches())
+        transformed = predictions_of(run, run.conf.affine_batches())
+        affine_predictions.append(transformed)
+        accuracies = [(found['predictions'] == found['labels']).float().mean().item()
+                      for found in (translated, transformed)]
+        summaries.append(f'{run.model_name} after {run.epochs} epochs: {accuracies[0]:.1%} of the '
+                         f'translated MNIST digits, {accuracies[1]:.1%} of the transformed')
+    title = (f'Affine transformations, the first {len(affine_predictions[0]["labels"]):,} test '
+             'digits of each set\n' + '\n'.join(summaries))
+    print(title)
+    capsnet, baseline = affine_predictions
+    return save_light_and_dark(
+        lambda: affine_figure(capsnet['images'], capsnet['labels'], capsnet['predictions'],
+                              baseline['predictions'], title), out / 'affine.png')
+
+
+USAGE = """usage: python -m labml_nn.capsule_networks.evidence_figures multi_mnist RUN [options]
+       python -m labml_nn.capsule_networks.evidence_figures affine CAPSNET_RUN BASELINE_RUN
+                                                                [options]
+
+Draws the pictures of the paper's evidence, light and dark: Figure 5 from a run of the CapsNet
+on MultiMNIST, or the affine examples from a run of each model on the affine experiment. A run
+is a run UUID, a run folder or a checkpoint file.
+  --out FOLDER       where the pictures go (default: the first run's folder/figures); the site's
+                     pictures are in labml_nn/capsule_networks/images
+  --test-subset N    test on the first N examples of each test set (default: 1000)"""
+
+
+def main(arguments: List[str]) -> List[Path]:
+    """
+    Draw the pictures the command line asks for.
+    """
+    options = {'--out': None, '--test-subset': '1000'}
+    positional = []
+    remaining = list(arguments)
+    while remaining:
+        argument = remaining.pop(0)
+        if argument.startswith('--'):
+            if argument not in options or not remaining:
+                raise UsageError(f'{argument} is not an option, or lacks its value')
+            options[argument] = remaining.pop(0)
+        else:
+            positional.append(argument)
+    runs_needed = {'multi_mnist': 1, 'affine': 2}
+    if not positional or positional[0] not in runs_needed:
+        raise UsageError('say which picture first: multi_mnist or affine')
+    kind, runs = positional[0], positional[1:]
+    if len(runs) != runs_needed[kind]:
+        raise UsageError(f'{kind} takes {runs_needed[kind]} run(s), not {len(runs)}')
+    if not options['--test-subset'].isdigit() or int(options['--test-subset']) == 0:
+        raise UsageError(f'--test-subset takes a number of test examples above 0, '
+                         f'not {options["--test-subset"]}')
+    test_subset = int(options['--test-subset'])
+    name = multi_mnist.EXPERIMENT.name if kind == 'multi_mnist' else affine.EXPERIMENT.name
+    out = (Path(options['--out']) if options['--out'] else
+           checkpoint.find(runs[0], name).parent / 'figures')
+    with torch.no_grad():
+        if kind == 'multi_mnist':
+            return draw_multi_mnist(runs[0], out, test_subset)
+        return draw_affine(runs[0], runs[1], out, test_subset)
+
+
+if __name__ == '__main__':
+    if '--help' in sys.argv or '-h' in sys.argv:
+        print(USAGE)
+        sys.exit()
+    try:
+        main(sys.argv[1:])
+    except UsageError as error:
+        sys.exit(f'error: {error}\n\n{USAGE}')
+    except (checkpoint.CheckpointError, MNISTDataError) as error:
+        sys.exit(f'error: {error}')
