@@ -33,9 +33,9 @@ are on the first $1{,}000$ test pairs, our affine ones on the first $500$ transl
 first $1{,}000$ transformed test digits. The affine CapsNet did not reach its target of $80\%$ in
 its $6$ epochs of $512$ digits; the baseline was then given the CapsNet's final accuracy as its
 target, the paper's way of comparing them, but was stopped by hand, for time, at $33.8\%$: the
-two are compared $4.6$ points apart on the translated digits. Each picture's title gives the accuracies that this module
-measures again from the checkpoints, in 32-bit floats, on the first test examples of the fixed
-test sets (`--test-subset`, $1{,}000$ by default).
+two are compared $4.6$ points apart on the translated digits. Each picture's title gives the
+accuracies that this module measures again from the checkpoints, in 32-bit floats, on the first
+test examples of the fixed test sets (`--test-subset`, $1{,}000$ by default).
 
 ```bash
 # Figure 5 from a MultiMNIST run of the CapsNet, into the run's folder's figures/

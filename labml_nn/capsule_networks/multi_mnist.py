@@ -45,8 +45,8 @@ up to 4 pixels in each direction resulting in a $36 \times 36$ image."
 * **The overlay.** The paper says "overlaying" and no more. The authors' released generator
   (`input_data/mnist/mnist_shift.py` in
   [their code](https://github.com/Sarasra/models/tree/master/research/capsules)) adds the two
-  images and clips at $255$, and so do we: a pixel of the canvas is $\min(a + b, 255) / 255$, where $a$
-  and $b$ are the two digits' bytes there. Where strokes cross, the canvas saturates; elsewhere
+  images and clips at $255$, and so do we: a pixel of the canvas is $\min(a + b, 255) / 255$,
+  where $a$ and $b$ are the two digits' bytes there. Where strokes cross, the canvas saturates; elsewhere
   each digit shows as it is.
 
 With each example we keep each digit alone, where it sits on the canvas: the decoder is asked to
@@ -345,7 +345,8 @@ class Configs(mnist.Configs):
     The accuracy it tracks is the fraction of pairs with both digits right.
     """
 
-    # `valid_subset` counts pairs of the test set, checked [before any work](../helpers/configs.html)
+    # `valid_subset` counts pairs of the test set; checked
+    # [before any work](../helpers/configs.html)
     _valid = {'valid_subset': Range(0, 10_000 * TEST_PAIRS_PER_DIGIT)}
 
     def capsule_network(self) -> MultiMNISTCapsuleNetworkModel:
