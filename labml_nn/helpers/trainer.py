@@ -27,6 +27,7 @@ the GPU at every step, and the GPU then waits for the CPU to queue the next step
 """
 
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
@@ -34,6 +35,7 @@ from typing import Any, Dict, Iterable, Optional
 import torch
 from labml import experiment, monit, tracker
 from labml.configs import BaseConfigs, option
+from labml.internal.tracker.writers.file import FileWriterThread
 
 from labml_nn.helpers import checkpoint, distributed
 from labml_nn.helpers.configs import Check, Range
@@ -279,3 +281,9 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
             tracker.new_line()
             if stop:
                 break
+
+    # labml writes `log.jsonl` from a thread of its own, told to finish when the run ended: wait
+    # for it, so that the log is whole when training returns (to a test, a notebook, a script)
+    for thread in threading.enumerate():
+        if isinstance(thread, FileWriterThread):
+            thread.join()
