@@ -225,7 +225,9 @@ def interrupted_run(monkeypatch) -> Path:
     [path] = set(lab.get_experiments_path().rglob('checkpoint.pt')) - before
     # labml's writer is a thread: wait for it to write the line
     deadline = time.monotonic() + 60
-    while epoch_steps(path.parent) != [64, 128] and time.monotonic() < deadline:
+    log = path.parent / run_log.FILE_NAME
+    while not (log.exists() and epoch_steps(path.parent) == [64, 128]):
+        assert time.monotonic() < deadline, 'labml wrote no log of the two epochs in 60 s'
         time.sleep(0.1)
     return path.parent
 
