@@ -22,11 +22,12 @@ The pictures on this page come from short runs on a 2-core AMD EPYC CPU, shared 
 minutes of training where the paper's are days, and their accuracies are far below the paper's:
 they show what so short a training already does, not the paper's results.
 
-| | ours, CapsNet | ours, baseline | paper, CapsNet | paper, baseline |
-|---|---|---|---|---|
-| MultiMNIST, both digits right | $18.2\%$ ($4{,}608$ pairs, $1{,}655$ s) | $3.1\%$ ($1{,}536$ pairs, $1{,}095$ s) | $95.0\%$ | $91.9\%$ |
-| translated MNIST, where training stopped | $38.4\%$ ($3{,}072$ digits, $1{,}498$ s) | $33.8\%$ ($2{,}560$ digits, $683$ s) | $99.23\%$ | $99.22\%$ |
-| transformed digits (ours: a regeneration; the paper: affNIST) | $27.8\%$ | $25.6\%$ | $79\%$ | $66\%$ |
+| run | ours | paper |
+|---|---|---|
+| MultiMNIST, CapsNet: both digits right | $18.2\%$ ($4{,}608$ pairs, $1{,}655$ s) | $95.0\%$ |
+| MultiMNIST, baseline | $3.1\%$ ($1{,}536$ pairs, $1{,}095$ s) | $91.9\%$ |
+| affine, CapsNet: translated MNIST where training stopped, then transformed digits (ours: a regeneration; the paper: affNIST) | $38.4\%$, then $27.8\%$ ($3{,}072$ digits, $1{,}498$ s) | $99.23\%$, then $79\%$ |
+| affine, baseline | $33.8\%$, then $25.6\%$ ($2{,}560$ digits, $683$ s) | $99.22\%$, then $66\%$ |
 
 Chance is $1/45 = 2.2\%$ for a MultiMNIST pair, $10\%$ for a digit. Our MultiMNIST accuracies
 are on the first $1{,}000$ test pairs, our affine ones on the first $500$ translated and the
