@@ -4,7 +4,6 @@ process with the whole batch, into one run folder written by rank 0; a killed ra
 which resumes on one process; and the choice of the device, with its backends faked.
 """
 
-import json
 import os
 import signal
 import socket
@@ -23,6 +22,7 @@ from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import ConfigError
 from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.mnist import DEFAULT_ROOT, PROJECT_ROOT
+from tests.test_experiment import metrics
 
 # Four steps of 32 images per epoch, two epochs, in 32-bit floats and not compiled
 TINY = ['device=cpu', 'train_subset=128', 'valid_subset=64', 'batch_size=32', 'compile=off',
@@ -69,15 +69,6 @@ def run(launcher: Path, logs: Path, arguments, processes: int = 0) -> Path:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     run_path, = (logs / 'capsule_network_mnist').iterdir()
     return run_path
-
-
-def metrics(run_path: Path):
-    """Every tracked value of a run's log.jsonl: {key: [(step, value), ...]}."""
-    found = {}
-    for line in (run_path / 'log.jsonl').read_text().splitlines():
-        for key, points in json.loads(line)['track'].items():
-            found.setdefault(key, []).extend((step, values[0]) for step, values in points)
-    return found
 
 
 def weights(run_path: Path):
@@ -133,19 +124,14 @@ def test_the_metrics_summed_over_the_processes_are_those_of_one_process(single, 
                 assert value == pytest.approx(expected, rel=1e-5), key
 
 
-def logged_steps(run_path: Path) -> list:
-    """The step of each training record in a run's log, in the order written."""
-    return [step for line in (run_path / 'log.jsonl').read_text().splitlines()
-            for step, _ in json.loads(line)['track'].get('loss.train', [])]
-
-
 def test_rank_0_alone_writes_one_run_folder(single, two):
     # `run` found exactly one run folder; it has what a single process's run has
     for name in ('configs.yaml', 'log.jsonl', checkpoint.FILE_NAME, 'reconstructions.png'):
         assert (two / name).is_file(), name
     # The records one process writes, each once: the other rank wrote none of its own. (labml
     # gathers records into lines by the clock, so lines are not counted.)
-    assert logged_steps(two) == logged_steps(single) == [128, 256]
+    steps = [[step for step, _ in metrics(run)['loss.train']] for run in (two, single)]
+    assert steps[0] == steps[1] == [128, 256]
     assert not any(path.name.endswith('.1') for path in two.parent.iterdir())
 
 
