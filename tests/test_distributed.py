@@ -185,6 +185,23 @@ def test_a_killed_rank_stops_the_job_naming_it_and_the_run_resumes_on_one_proces
     assert [step for step, _ in metrics(resumed)['loss.train']] == [128, 256]
 
 
+def test_a_process_under_torchrun_ends_without_python_shutting_down_and_its_output_whole(
+        tmp_path):
+    """
+    `distributed.leave` ends a process of a torchrun job with `os._exit`, so that no gloo thread
+    can abort it during Python's shutdown; the output printed before must still come out.
+    """
+    launcher = tmp_path / 'launch.py'
+    launcher.write_text("import atexit\natexit.register(print, 'Python shut down')\n" + LAUNCHER)
+    for processes, shut_down in [(0, True), (2, False)]:
+        result = subprocess.run(command(launcher, tmp_path / 'logs', ['--help'], processes),
+                                env=environment(), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        # Every process printed the usage before it ended
+        assert result.stdout.count('usage: ') == max(processes, 1), result.stdout[-3000:]
+        assert ('Python shut down' in result.stdout) == shut_down
+
+
 def _unused_port() -> int:
     with socket.socket() as server:
         server.bind(('127.0.0.1', 0))

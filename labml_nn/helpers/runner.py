@@ -33,7 +33,6 @@ A finished run is left as it is. Before a run continues, its `log.jsonl` is made
 its checkpoint: a kill between the two leaves one ahead of the other.
 """
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Type
@@ -200,9 +199,10 @@ class Experiment:
     def run(self, arguments: List[str]):
         """
         `main`, for `if __name__ == '__main__'`: a mistake of the user ends the process with its
-        message.
+        message. Under `torchrun` the process ends here, at once (`distributed.leave` says why).
         """
         try:
             self.main(arguments)
         except USER_ERRORS as error:
-            sys.exit(f'error: {error}')
+            distributed.leave(f'error: {error}')
+        distributed.leave()
