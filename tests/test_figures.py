@@ -236,6 +236,10 @@ def test_a_command_line_without_a_run_shows_the_usage():
         figures.main([])
     with pytest.raises(figures.UsageError, match='--test-subset takes a number'):
         figures.main(['run', '--test-subset', 'all'])
+    # More digits than the test set has is a mistake, not a way to say "all of them"
+    with pytest.raises(figures.UsageError, match='--test-subset 10001: the MNIST test set has '
+                                                 '10,000 digits; give at most 10000'):
+        figures.main(['run', '--test-subset', '10001'])
 
 
 @pytest.fixture

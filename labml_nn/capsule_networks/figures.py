@@ -546,6 +546,9 @@ def draw_all(run: Run, out: Path, test_subset: int = 0,
     return written
 
 
+# The number of digits in the MNIST test set
+TEST_DIGITS = 10_000
+
 USAGE = """usage: python -m labml_nn.capsule_networks.figures RUN [--out FOLDER] [--test-subset N]
                                                   [--device DEVICE]
 
@@ -579,12 +582,15 @@ def _parse_command_line(arguments: List[str]) -> Dict:
     if not options['test-subset'].isdigit():
         raise UsageError(f'--test-subset takes a number of test digits, '
                          f'not {options["test-subset"]}')
+    test_subset = int(options['test-subset'])
+    if test_subset > TEST_DIGITS:
+        raise UsageError(f'--test-subset {test_subset}: the MNIST test set has {TEST_DIGITS:,} '
+                         f'digits; give at most {TEST_DIGITS}, or leave it out to test on all')
     try:
         device = choose_device(options['device'])
     except ValueError as error:
         raise UsageError(str(error)) from None
-    return {'run': run, 'out': options['out'], 'test_subset': int(options['test-subset']),
-            'device': device}
+    return {'run': run, 'out': options['out'], 'test_subset': test_subset, 'device': device}
 
 
 def main(arguments: List[str]) -> Dict[str, Path]:
