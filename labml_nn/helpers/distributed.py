@@ -91,17 +91,18 @@ hanging.
 
 ### The end of a process
 
-A process of a `torchrun` job ends with `os._exit`, once it has left the process group and
-flushed its output (`leave`): Python's own shutdown is skipped. The reason is a race in PyTorch.
-Once a model has been wrapped in DistributedDataParallel, `destroy_process_group` no longer stops
-gloo's worker threads, and a worker thread may still be letting go of the tensors of the last
-all-reduce when the main thread starts to shut Python down. Letting go of a tensor that
-Python knows takes Python's lock, which a thread can't take during the shutdown: Python ends that
-thread, in a way its C++ code can't survive, and the process aborts with `terminate called without
-an active exception` (pytorch/pytorch#190489). On a busy 2-core machine, 2 of 148 two-process
-training runs ended that way after their training had finished, and 5 of 40 of the short jobs of
-`bench/torchrun_exit.py`; with `os._exit`, none of 40. Everything a process writes is written and
-closed by the time it leaves, so the skipped shutdown had nothing left to do.
+A process of a `torchrun` job ends with `os._exit`, once it has left the process group and flushed
+its output (`leave`): Python's own shutdown is skipped. The reason is a race in PyTorch. Once a
+model has been wrapped in DistributedDataParallel, `destroy_process_group` no longer stops gloo's
+worker threads, and a worker thread may still be letting go of the tensors of the last all-reduce
+when the main thread starts to shut Python down. Letting go of a tensor that Python knows takes
+Python's lock, which a thread can't take during the shutdown: Python ends that thread, in a way its
+C++ code can't survive, and the process aborts with `terminate called without an active exception`
+([pytorch/pytorch#190489](https://github.com/pytorch/pytorch/issues/190489)). On a busy 2-core
+machine, 2 of 148 two-process training runs ended that way after their training had finished, and 5
+of 40 of the short jobs of `bench/torchrun_exit.py`; with `os._exit`, none of 40. Everything a
+process writes is written and closed by the time it leaves, so the skipped shutdown had nothing left
+to do.
 """
 
 import os
