@@ -99,6 +99,16 @@ def test_the_affine_experiment_stops_at_its_target_and_tests_on_the_transformed_
     assert checkpoint.load(run_path / checkpoint.FILE_NAME, torch.device('cpu'))['epoch'] == 1
 
 
+def test_a_run_that_reached_its_goal_has_finished_and_resuming_it_changes_nothing(capsys):
+    run_path = affine.main(TINY + ['epochs=3', 'stop_accuracy=0', 'affine_subset=32'])
+    before = {path: path.read_bytes() for path in run_path.rglob('*') if path.is_file()}
+    capsys.readouterr()
+    assert affine.main(['--resume', str(run_path)]) == run_path
+    assert 'reached its goal after 1 of its 3 epochs: nothing to resume, nothing changed' in \
+        capsys.readouterr().out
+    assert {path: path.read_bytes() for path in run_path.rglob('*') if path.is_file()} == before
+
+
 def test_an_affine_run_that_misses_its_target_trains_every_epoch_then_tests_once(capsys):
     # A target of all 32 validation digits right, which 2 epochs on 32 digits do not reach
     run_path = affine.main(TINY + ['epochs=2', 'stop_accuracy=1', 'affine_subset=32',

@@ -27,10 +27,11 @@ written by rank 0; `--evaluate` runs on rank 0 alone.
 any work, so a mistake stops the run before anything is written; a mistake of the user (a config,
 the data, a checkpoint) ends with one line that says what to do, never a traceback.
 
-A run is resumed only in its own folder, `logs/<name>/<uuid>/`, where labml writes it: a copy of
-a run folder elsewhere is refused, since resuming it would overwrite the run it was copied from.
-A finished run is left as it is. Before a run continues, its `log.jsonl` is made to agree with
-its checkpoint: a kill between the two leaves one ahead of the other.
+A run is resumed only in its own folder, `logs/<name>/<uuid>/`, where labml writes it: a copy of a
+run folder elsewhere is refused, since resuming it would overwrite the run it was copied from. A
+finished run, or one that stopped at its goal, is left as it is. Before a run continues, its
+`log.jsonl` is made to agree with its checkpoint: a kill between the two leaves one ahead of the
+other.
 """
 
 from dataclasses import dataclass
@@ -137,9 +138,11 @@ class Experiment:
                 '. Resume the run in its own folder (move this run folder to '
                 f'{home.parent} if that is where it came from), or --evaluate it where it is.')
         epochs = state['overrides'].get('epochs', entries(self.configs)['epochs'].default)
-        if state['epoch'] >= epochs:
-            logger.log(f'{path.parent} has finished all its {epochs} epochs: nothing to resume, '
-                       f'nothing changed. --evaluate {path.parent.name} tests its checkpoint.')
+        if state['epoch'] >= epochs or state.get('reached_goal', False):
+            done = (f'reached its goal after {state["epoch"]} of its {epochs} epochs'
+                    if state['epoch'] < epochs else f'has finished all its {epochs} epochs')
+            logger.log(f'{path.parent} {done}: nothing to resume, nothing changed. '
+                       f'--evaluate {path.parent.name} tests its checkpoint.')
             return path, None
         return path, state
 

@@ -276,6 +276,8 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                 'train_seconds': train_seconds,
                 'overrides': overrides,
                 'records': records,
+                # A run that reached its goal has finished, though epochs were left
+                'reached_goal': stop,
                 'state': {name: _state_of(item) for name, item in stateful.items()},
             })
             tracker.new_line()
