@@ -310,3 +310,15 @@ def check_replicas(model: nn.Module):
                            f'{[c.item() for c in checksums]}): the step must call the model '
                            'through labml_nn.helpers.distributed.wrap, which averages the '
                            'gradients.')
+
+
+def any_process(flag: bool) -> bool:
+    """
+    Whether `flag` holds on any process: a decision that every process then takes together, such
+    as pausing a run when one process's clock says so.
+    """
+    if world_size() == 1:
+        return flag
+    flags = torch.tensor([float(flag)])
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return bool(flags.item())

@@ -18,7 +18,10 @@ experiment the same command line:
   same run folder, with the configs it was started with;
 * `--evaluate RUN` prints the test accuracy of a run's checkpoint, and those of the experiment's
   final tests, if it has any;
-* `--help` lists every config with its default.
+* `--help` lists every config with its default;
+* `--pause-after SECONDS`, with a new run or `--resume`, pauses training at the first checkpoint
+  after that many seconds: a long run trained over several sittings, `--resume` continuing it
+  each time. The learning-rate schedule spans the whole run, not each sitting.
 
 Started by [`torchrun`](distributed.html), training runs on all its processes as one run,
 written by rank 0; `--evaluate` runs on rank 0 alone.
@@ -72,21 +75,26 @@ class Experiment:
         The usage line of `--help`.
         """
         indent = ' ' * len('usage: ')
-        return (f'usage: {self.command} [key=value ...]\n'
-                f'{indent}{self.command} --resume RUN\n'
+        return (f'usage: {self.command} [--pause-after SECONDS] [key=value ...]\n'
+                f'{indent}{self.command} --resume RUN [--pause-after SECONDS]\n'
                 f'{indent}{self.command} --evaluate RUN\n\n'
                 f'{self.about} Each run is tracked with labml in logs/{self.name}/<uuid>/.\n'
                 'RUN is a run UUID, a run folder or a checkpoint file.\n'
                 '  --resume RUN     continue RUN from its last checkpoint, in the same run\n'
                 '                   folder, with the configs it was started with\n'
-                "  --evaluate RUN   print the test accuracy of RUN's checkpoint")
+                "  --evaluate RUN   print the test accuracy of RUN's checkpoint\n"
+                '  --pause-after SECONDS\n'
+                '                   pause training at the first checkpoint after SECONDS;\n'
+                '                   --resume continues it')
 
-    def parse(self, arguments: List[str]) -> Tuple[str, Optional[str], Dict[str, Any]]:
+    def parse(self, arguments: List[str]) -> Tuple[str, Optional[str], Dict[str, Any], float]:
         """
-        The mode (`train`, `resume`, `evaluate` or `help`), the run it names, and the overrides.
+        The mode (`train`, `resume`, `evaluate` or `help`), the run it names, the overrides, and
+        the seconds after which to pause (`0` for none).
         """
         if '--help' in arguments or '-h' in arguments:
-            return 'help', None, {}
+            return 'help', None, {}, 0.0
+        arguments, pause_after = _pause_after(arguments)
         mode, run = 'train', None
         if arguments and arguments[0] in ('--resume', '--evaluate'):
             if len(arguments) < 2 or '=' in arguments[1]:
@@ -99,7 +107,10 @@ class Experiment:
         if mode != 'train' and arguments:
             raise ConfigError(f'A run given to --{mode} keeps the configs it was started with; '
                               f'leave out {" ".join(arguments)}, or start a new run with them.')
-        return mode, run, parse_arguments(self.configs, arguments)
+        if mode == 'evaluate' and pause_after:
+            raise ConfigError('--pause-after pauses training; --evaluate trains nothing. '
+                              'Leave out --pause-after.')
+        return mode, run, parse_arguments(self.configs, arguments), pause_after
 
     def evaluate(self, run: str) -> float:
         """
@@ -146,9 +157,11 @@ class Experiment:
             return path, None
         return path, state
 
-    def train(self, overrides: Dict[str, Any], resume: Optional[str] = None) -> Path:
+    def train(self, overrides: Dict[str, Any], resume: Optional[str] = None,
+              pause_after: float = 0.0) -> Path:
         """
-        Train a new run with `overrides`, or continue the run `resume`. Returns the run's folder.
+        Train a new run with `overrides`, or continue the run `resume`, pausing it after
+        `pause_after` seconds when above $0$. Returns the run's folder.
         """
         # A resumed run takes the configs it was started with, and writes to the same run folder.
         resume_from, uuid = None, None
@@ -175,8 +188,11 @@ class Experiment:
         # together, stop it here, before anything is written.
         conf.train_batches(), conf.valid_batches(), conf.stateful()
         run_path = lab.get_experiments_path() / self.name / experiment.get_uuid()
-        train(conf, run_path, overrides, resume_from)
-        if distributed.is_main():
+        finished = train(conf, run_path, overrides, resume_from, pause_after)
+        if not finished:
+            logger.log(f'Paused after --pause-after {pause_after:g} s; continue with --resume '
+                       f'{experiment.get_uuid()}')
+        elif distributed.is_main():
             conf.save_results(run_path)
         return run_path
 
@@ -185,7 +201,7 @@ class Experiment:
         Run the command line `arguments`. Returns the run's folder after training, the accuracy
         after `--evaluate`, and nothing after `--help`.
         """
-        mode, run, overrides = self.parse(arguments)
+        mode, run, overrides, pause_after = self.parse(arguments)
         if mode == 'help':
             print(describe(self.configs, self.usage()))
             return None
@@ -195,7 +211,7 @@ class Experiment:
         distributed.init()
         try:
             with distributed.quiet():
-                return self.train(overrides, run if mode == 'resume' else None)
+                return self.train(overrides, run if mode == 'resume' else None, pause_after)
         finally:
             distributed.close()
 
@@ -209,3 +225,22 @@ class Experiment:
         except USER_ERRORS as error:
             distributed.leave(f'error: {error}')
         distributed.leave()
+
+
+def _pause_after(arguments: List[str]) -> Tuple[List[str], float]:
+    """
+    The arguments without `--pause-after SECONDS`, and its seconds (`0` when it is not given).
+    """
+    if '--pause-after' not in arguments:
+        return arguments, 0.0
+    at = arguments.index('--pause-after')
+    given = arguments[at + 1] if at + 1 < len(arguments) else None
+    try:
+        seconds = float(given)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not (0 < seconds < float('inf')):
+        raise ConfigError(f'--pause-after needs a number of seconds above 0, such as '
+                          f'--pause-after 3600; got {given!r}' if given is not None else
+                          '--pause-after needs a number of seconds, such as --pause-after 3600')
+    return arguments[:at] + arguments[at + 2:], seconds

@@ -1,0 +1,128 @@
+"""
+---
+title: The long CPU runs of the evidence
+summary: >
+  The MultiMNIST and affine runs of the evidence pages, in two lanes of one CPU thread each, at
+  low priority, each run resumed where it stopped.
+---
+
+# The long CPU runs of the evidence
+
+The runs behind [the evidence pages](../labml_nn/capsule_networks/evidence_figures.html) take
+hours of a CPU. This script starts them, or resumes them where they stopped, so that they can be
+trained over several sittings:
+
+```bash
+.venv/bin/python -m bench.evidence_cpu          # both lanes, in the background of the machine
+.venv/bin/python -m bench.evidence_cpu --list   # each run, and where it stands
+```
+
+The runs go in two *lanes*, each a process of one thread at the lowest priority (`nice 19`), so
+that they share a 2-core machine with other work and measure CPU time that does not depend on
+it. A lane trains its runs one after the other:
+
+1. MultiMNIST: the CapsNet for 6 passes, $360{,}000$ pairs, then the baseline on the same stream
+   of pairs and the same schedule, for as long as it is given;
+2. the affine experiment: the CapsNet, then the baseline, each until $98\\%$ on the same $5{,}000$
+   translated test digits, checked every $10{,}240$ training digits.
+
+A run is found again by its configs: the run of the experiment whose checkpoint holds exactly
+these overrides. One that has finished is passed over, one that has not is resumed with
+`--resume`, and a run killed before its first checkpoint starts again.
+"""
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import torch
+
+# The project's root
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from labml_nn.helpers import checkpoint  # noqa: E402
+from labml_nn.helpers.configs import entries, parse_arguments  # noqa: E402
+
+# The configs both models of an experiment share: the same data stream, the same schedule
+MULTI_MNIST = ['device=cpu', 'epochs=6', 'batch_size=128', 'learning_rate=1e-3',
+               'valid_subset=10000', 'curve_start=1024']
+AFFINE = ['device=cpu', 'epochs=3', 'batch_size=128', 'learning_rate=1e-3', 'valid_subset=5000',
+          'valid_every=10240', 'curve_start=1024', 'stop_accuracy=0.98']
+
+# Each lane: its runs in order, each `(experiment module, command-line configs)`
+LANES: List[List[Tuple[str, List[str]]]] = [
+    [('multi_mnist', MULTI_MNIST), ('multi_mnist', MULTI_MNIST + ['model=baseline'])],
+    [('affine', AFFINE), ('affine', AFFINE + ['model=baseline'])],
+]
+
+# The folder of each experiment's runs under `logs/`
+FOLDERS = {'multi_mnist': 'capsule_network_multi_mnist', 'affine': 'capsule_network_affine'}
+
+
+def find_run(module: str, arguments: List[str]) -> Tuple[Optional[Path], bool]:
+    """
+    The folder of the run of `module` started with `arguments`, and whether it has finished;
+    `(None, False)` when there is none with a checkpoint.
+    """
+    configs = importlib.import_module(f'labml_nn.capsule_networks.{module}').Configs
+    # What the run keeps in its checkpoint
+    wanted = parse_arguments(configs, arguments)
+    for path in sorted((ROOT / 'logs' / FOLDERS[module]).glob(f'*/{checkpoint.FILE_NAME}')):
+        state = checkpoint.load(path, torch.device('cpu'))
+        if state['overrides'] != wanted:
+            continue
+        epochs = wanted.get('epochs', entries(configs)['epochs'].default)
+        return path.parent, state['epoch'] >= epochs or state.get('reached_goal', False)
+    return None, False
+
+
+def run_lane(lane: int):
+    """
+    Train the runs of `lane` in turn, at the lowest priority, on one thread.
+    """
+    os.nice(19)
+    environment = dict(os.environ, OMP_NUM_THREADS='1')
+    for module, arguments in LANES[lane]:
+        folder, finished = find_run(module, arguments)
+        if finished:
+            continue
+        command = [sys.executable, '-m', f'labml_nn.capsule_networks.{module}']
+        command += ['--resume', str(folder)] if folder else arguments
+        print(' '.join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, env=environment, check=True)
+
+
+def main(argv: List[str]):
+    parser = argparse.ArgumentParser(description=__doc__.split('---')[2].strip().split('\n')[0])
+    parser.add_argument('--lane', type=int, choices=range(len(LANES)),
+                        help='train this lane in this process (default: start every lane in '
+                             'the background, its output in logs/evidence-lane-N.txt)')
+    parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
+    args = parser.parse_args(argv)
+    if args.list:
+        for lane, runs in enumerate(LANES):
+            for module, arguments in runs:
+                folder, finished = find_run(module, arguments)
+                where = 'not started' if folder is None else (
+                    f'{folder.name}, ' + ('finished' if finished else 'unfinished'))
+                print(f'lane {lane}: {module} {" ".join(arguments)}: {where}')
+        return
+    if args.lane is not None:
+        run_lane(args.lane)
+        return
+    (ROOT / 'logs').mkdir(exist_ok=True)
+    for lane in range(len(LANES)):
+        with open(ROOT / 'logs' / f'evidence-lane-{lane}.txt', 'a') as out:
+            subprocess.Popen([sys.executable, '-m', 'bench.evidence_cpu', '--lane', str(lane)],
+                             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        print(f'lane {lane} started: logs/evidence-lane-{lane}.txt')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
