@@ -8,8 +8,8 @@ summary: >
 
 # The long CPU runs of the evidence
 
-The runs behind [the evidence pages](../labml_nn/capsule_networks/evidence_figures.html) take
-hours of a CPU. This script starts them, or resumes them where they stopped, so that they can be
+The runs behind [the evidence pages](../labml_nn/capsule_networks/evidence_figures.html) and
+[the pictures](../labml_nn/capsule_networks/figures.html) take hours of a CPU. This script starts them, or resumes them where they stopped, so that they can be
 trained over several sittings:
 
 ```bash
@@ -17,14 +17,15 @@ trained over several sittings:
 .venv/bin/python -m bench.evidence_cpu --list   # each run, and where it stands
 ```
 
-The runs go in two *lanes*, each a process of one thread at the lowest priority (`nice 19`), so
+The runs go in three *lanes*, each a process of one thread at the lowest priority (`nice 19`), so
 that they share a 2-core machine with other work and measure CPU time that does not depend on
 it. A lane trains its runs one after the other:
 
 1. MultiMNIST: the CapsNet for 6 passes, $360{,}000$ pairs, then the baseline on the same stream
    of pairs and the same schedule, for as long as it is given;
 2. the affine experiment: the CapsNet, then the baseline, each until $98\\%$ on the same $5{,}000$
-   translated test digits, checked every $10{,}240$ training digits.
+   translated test digits, checked every $10{,}240$ training digits;
+3. MNIST: the CapsNet of the pictures, 5 epochs at a batch of $128$.
 
 A run is found again by its configs: the run of the experiment whose checkpoint holds exactly
 these overrides. One that has finished is passed over, one that has not is resumed with
@@ -58,10 +59,13 @@ AFFINE = ['device=cpu', 'epochs=3', 'batch_size=128', 'learning_rate=1e-3', 'val
 LANES: List[List[Tuple[str, List[str]]]] = [
     [('multi_mnist', MULTI_MNIST), ('multi_mnist', MULTI_MNIST + ['model=baseline'])],
     [('affine', AFFINE), ('affine', AFFINE + ['model=baseline'])],
+    [('mnist', ['device=cpu', 'epochs=5', 'batch_size=128', 'learning_rate=1e-3',
+                'curve_start=1024'])],
 ]
 
 # The folder of each experiment's runs under `logs/`
-FOLDERS = {'multi_mnist': 'capsule_network_multi_mnist', 'affine': 'capsule_network_affine'}
+FOLDERS = {'mnist': 'capsule_network_mnist', 'multi_mnist': 'capsule_network_multi_mnist',
+           'affine': 'capsule_network_affine'}
 
 
 def find_run(module: str, arguments: List[str]) -> Tuple[Optional[Path], bool]:
