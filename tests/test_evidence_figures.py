@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from labml_nn.capsule_networks import evidence_figures
-from labml_nn.capsule_networks.evidence_figures import (UsageError, affine_figure,
+from labml_nn.capsule_networks.evidence_figures import (affine_figure,
                                                         multi_mnist_figure, overlaid, pairs_text)
 from labml_nn.capsule_networks.multi_mnist import (MultiMNIST, MultiMNISTCapsuleNetworkModel,
                                                    TEST_SEED)
@@ -69,11 +69,14 @@ def test_the_affine_picture_sorts_digits_by_which_model_gets_them_right():
 
 
 @pytest.mark.parametrize('arguments, message', [
-    ([], 'say which picture first'),
-    (['affine', 'one-run'], 'affine takes 2 run'),
-    (['multi_mnist', 'a', '--test-subset', 'all'], '--test-subset takes a number'),
-    (['multi_mnist', 'a', '--colour', 'red'], '--colour is not an option'),
+    ([], 'the following arguments are required: PICTURE'),
+    (['affine', 'one-run'], 'the following arguments are required: BASELINE_RUN'),
+    (['multi_mnist', 'a', '--test-subset', 'all'],
+     "argument --test-subset: takes a whole number above 0, not 'all'"),
+    (['multi_mnist', 'a', '--colour', 'red'], 'unrecognized arguments: --colour red'),
 ])
-def test_a_command_line_that_cant_be_used_says_why(arguments, message):
-    with pytest.raises(UsageError, match=message):
+def test_a_command_line_that_cant_be_used_says_why_and_exits_with_2(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit:
         evidence_figures.main(arguments)
+    assert exit.value.code == 2
+    assert message in capsys.readouterr().err

@@ -20,7 +20,7 @@ from labml import lab, tracker
 
 from labml_nn.capsule_networks import figures
 from labml_nn.capsule_networks import mnist as experiment
-from labml_nn.helpers import checkpoint, run_log
+from labml_nn.helpers import checkpoint, resuming, run_log
 from labml_nn.helpers import mnist as mnist_data
 from labml_nn.helpers.configs import ConfigError, describe
 from labml_nn.helpers.trainer import TrainingDiverged
@@ -259,9 +259,9 @@ def test_an_epoch_in_the_checkpoint_but_not_in_the_log_is_restored_on_agreeing(t
     (tmp_path / run_log.FILE_NAME).write_text(''.join(json.dumps(line) + '\n' for line in lines))
     records = [[64, {'loss.train': 1.0}], [128, {'loss.train': 0.5}], [192, {'loss.train': 0.4}],
                [256, {'loss.train': 0.3}]]
-    run_log.agree(tmp_path, 256, records)
+    resuming.agree(tmp_path, 256, records)
     assert epoch_steps(tmp_path) == [64, 128, 192, 256]
-    run_log.agree(tmp_path, 128, records[:2])
+    resuming.agree(tmp_path, 128, records[:2])
     assert epoch_steps(tmp_path) == [64, 128]
 
 
@@ -297,7 +297,7 @@ def test_resuming_a_run_of_another_experiment_is_refused(finished_run, logs):
 @pytest.mark.parametrize('content', ['garbage\n', '', '-1', '0', '12abc'])
 def test_a_run_pid_that_holds_no_process_id_is_removed_with_a_warning(tmp_path, content, capsys):
     (tmp_path / 'run.pid').write_text(content)
-    checkpoint.reopen(tmp_path)
+    resuming.reopen(tmp_path)
     assert not (tmp_path / 'run.pid').exists()
     assert 'not a process id: removed it' in capsys.readouterr().out
 
@@ -306,7 +306,7 @@ def test_a_run_pid_of_a_live_process_stops_the_resume(tmp_path):
     (tmp_path / 'run.pid').write_text(str(os.getppid()))
     with pytest.raises(checkpoint.CheckpointError, match=f'still being written by process '
                                                          f'{os.getppid()}'):
-        checkpoint.reopen(tmp_path)
+        resuming.reopen(tmp_path)
     assert (tmp_path / 'run.pid').exists()
 
 
@@ -358,8 +358,9 @@ def test_a_loss_that_is_not_a_number_stops_the_run_keeping_the_last_good_checkpo
         return step(conf, batch, is_train)
     monkeypatch.setattr(experiment.Configs, 'step', poisoned_in_the_second_epoch)
     before = set(lab.get_experiments_path().rglob('checkpoint.pt'))
-    with pytest.raises(TrainingDiverged, match='training diverged in epoch 2: loss.train=nan.*'
-                                               'the checkpoint of epoch 1 in .* is kept.*smaller '
+    with pytest.raises(TrainingDiverged, match='training diverged in epoch 2, before 128 '
+                                               'training examples: loss.train=nan.*the checkpoint '
+                                               'at 64 training examples in .* is kept.*smaller '
                                                'learning_rate'):
         experiment.main(with_tiny('epochs=3'))
     [path] = set(lab.get_experiments_path().rglob('checkpoint.pt')) - before

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from labml_nn.capsule_networks.canvas import place
-from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel, summed_metrics
-from labml_nn.capsule_networks.multi_mnist import (MARGIN_LOSS, MultiMNIST, MultiMNISTBatch,
+from labml_nn.capsule_networks.mnist import MARGIN_LOSS, MNISTCapsuleNetworkModel, summed_metrics
+from labml_nn.capsule_networks.multi_mnist import (MultiMNIST, MultiMNISTBatch,
                                                    MultiMNISTCapsuleNetworkModel, TEST_SEED,
                                                    baseline_losses, both_correct,
                                                    bounding_box_overlap, capsule_network_losses,
@@ -46,7 +46,7 @@ def all_examples(data: MultiMNIST):
     """The pairs, shifts and batch of every example of one pass of a fixed set."""
     index = torch.arange(data.n_examples)
     pairs, shifts = data.pairs_and_shifts(index % len(data.labels), data.uniforms)
-    return pairs, shifts, data.examples(index)
+    return pairs, shifts, data.batch(index)
 
 
 def test_the_two_digits_of_a_pair_are_of_different_classes_and_every_other_class_occurs():

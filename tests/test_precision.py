@@ -9,7 +9,7 @@ import torch
 
 from labml_nn.capsule_networks.mnist import Configs
 from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
-from labml_nn.helpers.precision import BF16, FP32, TF32
+from labml_nn.helpers.precision import BF16, FP32, TF32, choose
 
 
 def tf32_flags():
@@ -93,10 +93,7 @@ def test_bf16_steps_autocast_the_forward_pass_to_bfloat16_with_tf32_off(flags):
 @pytest.mark.parametrize('before', [True, False])
 def test_choosing_a_precision_flips_no_global_flag(flags, option, before):
     flags(before)
-    conf = Configs()
-    conf.device = 'cpu'
-    conf.precision = option
-    assert conf.precision.name in ('fp32', 'tf32', 'bf16')
+    assert choose(option, torch.device('cpu')).name in ('fp32', 'tf32', 'bf16')
     assert tf32_flags() == (before, before)
 
 
@@ -129,7 +126,7 @@ def test_every_config_holds_what_its_annotation_declares():
         # Annotations such as `Tuple[torch.Tensor, torch.Tensor]` are not classes to check against
         if isinstance(entry.annotation, type):
             assert isinstance(getattr(conf, name), entry.annotation), name
-    assert conf.compile is False
+    assert conf.compile == 'off'
 
 
 def test_precision_and_compile_are_set_by_option_name_and_listed_in_the_help():

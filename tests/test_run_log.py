@@ -41,7 +41,7 @@ def test_a_run_folder_without_a_log_or_an_epoch_says_so(tmp_path):
                        match=r'log\.jsonl does not exist: give the folder of a training run'):
         run_log.read_log(tmp_path / 'nowhere')
     write_log(tmp_path, [{'track': {}}])
-    with pytest.raises(run_log.RunLogError, match='has no epoch yet'):
+    with pytest.raises(run_log.RunLogError, match='has no record yet'):
         run_log.read_log(tmp_path)
 
 
@@ -65,4 +65,4 @@ def test_the_time_to_each_accuracy_of_an_experiment_run_is_read_from_its_log(tmp
 def test_an_experiment_run_without_an_epoch_is_described_as_such(tmp_path):
     write_log(tmp_path / 'run', [{'track': {}}])
     assert experiment_log.describe(tmp_path / 'run').startswith('experiment run: ')
-    assert 'has no epoch yet' in experiment_log.describe(tmp_path / 'run')
+    assert 'has no record yet' in experiment_log.describe(tmp_path / 'run')

@@ -207,14 +207,10 @@ class Router(nn.Module):
         # One batched matrix product over the lower capsules $i$:
         # `[in_caps, batch, in_d]` $\times$ `[in_caps, in_d, out_caps * out_d]`
         # gives `[in_caps, batch, out_caps * out_d]`.
-        u_hat = torch.bmm(u.transpose(0, 1), self.weight.to(u.dtype))
-        # `[batch, out_caps, in_caps, out_d]`, made contiguous once here.
-        #
-        # Routing reads $\hat{\mathbf{u}}_{j|i}$ five times in three iterations, and it is by far
-        # the largest tensor of the network: $1152 \cdot 10 \cdot 16$ numbers per image, $47$ MB per
-        # $512$ images in bfloat16. With $j$ before $i$, each of those reads is a batched
-        # matrix-vector product over a contiguous `[in_caps, out_d]` block; an `einsum` over another
-        # layout would copy the whole tensor at every read, and did, taking most of a step's time.
+        u_hat = torch.bmm(u.transpose(0, 1), self.weight)
+        # `[batch, out_caps, in_caps, out_d]`, copied once into this order: routing reads
+        # $\hat{\mathbf{u}}_{j|i}$, the largest tensor of the network, five times, each time as a
+        # matrix product over a contiguous `[in_caps, out_d]` block per upper capsule.
         u_hat = u_hat.view(self.in_caps, batch_size, self.out_caps, self.out_d)
         return u_hat.permute(1, 2, 0, 3).contiguous()
 
@@ -233,6 +229,8 @@ class Router(nn.Module):
         u_hat_inner = u_hat if self.gradient_through_routing else u_hat.detach()
         # $b_{ij} = 0$ for every sample, kept as `[batch, out_caps, in_caps]` like
         # $\hat{\mathbf{u}}$, in (at least) 32-bit floats since the agreements accumulate in it.
+        # Under bfloat16 autocast the products below run in bfloat16, and adding them to $b$
+        # keeps it in 32-bit floats.
         b = u.new_zeros(u.shape[0], self.out_caps, self.in_caps,
                         dtype=torch.promote_types(u.dtype, torch.float32))
         couplings = []
@@ -246,14 +244,14 @@ class Router(nn.Module):
             couplings.append(c.transpose(1, 2))
             # $\mathbf{s}_j = \sum_i c_{ij} \hat{\mathbf{u}}_{j|i}$: `[batch, out_caps, 1, in_caps]`
             # $\times$ `[batch, out_caps, in_caps, out_d]`, then `[batch, out_caps, out_d]`
-            s = (c.unsqueeze(2).to(u_hat_now.dtype) @ u_hat_now).squeeze(2)
+            s = (c.unsqueeze(2) @ u_hat_now).squeeze(2)
             # $\mathbf{v}_j = \text{squash}(\mathbf{s}_j)$
             v = self.squash(s)
             # $b_{ij} \gets b_{ij} + \hat{\mathbf{u}}_{j|i} \cdot \mathbf{v}_j$:
             # `[batch, out_caps, in_caps, out_d]` $\times$ `[batch, out_caps, out_d, 1]`.
             # The last iteration has no use for new logits.
             if not is_last:
-                b = b + (u_hat_now @ v.unsqueeze(-1).to(u_hat_now.dtype)).squeeze(-1).to(b.dtype)
+                b = b + (u_hat_now @ v.unsqueeze(-1)).squeeze(-1)
         return v, couplings
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:

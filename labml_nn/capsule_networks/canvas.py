@@ -37,13 +37,14 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from labml_nn.helpers import distributed
+from labml_nn.helpers.batches import Batches
 
 # The side of an MNIST image
 DIGIT_SIZE = 28
 
 
-def place(digits: torch.Tensor, top: torch.Tensor, left: torch.Tensor, size: int) -> torch.Tensor:
+def place(digits: torch.Tensor, top: torch.Tensor, left: torch.Tensor, size: int,
+          margin: Optional[int] = None) -> torch.Tensor:
     """
     ## Placing digits on a canvas
 
@@ -51,15 +52,19 @@ def place(digits: torch.Tensor, top: torch.Tensor, left: torch.Tensor, size: int
     column `left`.
 
     * `digits` are `[batch, 28, 28]`, of any type (`uint8` for MNIST)
-    * `top` and `left` are `[batch]`, each within $[0, \\text{size} - 28]$, so that the whole
-      $28 \\times 28$ image stays on the canvas
+    * `top` and `left` are `[batch]`, each from $\\text{size} - 28 - \\text{margin}$ to
+      $\\text{margin}$
+    * `margin` is the blank border added around each digit before it is cut out: by default
+      $\\text{size} - 28$, and a corner from $0$ to it keeps the whole digit on the canvas.
+      [MNIST's random shifts](mnist.html#data-augmentation) place digits on a $28 \\times 28$
+      canvas with a margin of $2$: a corner at $-2$ cuts the two top rows off.
 
     Returns `[batch, size, size]`, of the type of `digits`.
     """
     batch_size = digits.shape[0]
     device = digits.device
-    # The room around a digit on the canvas
-    margin = size - DIGIT_SIZE
+    if margin is None:
+        margin = size - DIGIT_SIZE
     # Each digit with `margin` blank pixels on each side, `[batch, 28 + 2 margin, 28 + 2 margin]`
     padded = F.pad(digits, (margin,) * 4)
     # Canvas pixel $(r, c)$ shows pixel $(r - \text{top}, c - \text{left})$ of the digit, which is
@@ -95,14 +100,14 @@ def ink_boxes(images: torch.Tensor) -> torch.Tensor:
     return torch.stack([top, left, bottom, right], dim=1)
 
 
-class GeneratedBatches:
+class GeneratedBatches(Batches):
     """
     ## Batches of generated examples
 
-    The batches of one pass: over every digit of `images` `examples_per_digit` times, in a new
-    order at each pass for training, in order for a test set. A kind of example sets
-    `n_uniforms`, the number of random numbers that make one example, and `make`, which makes a
-    batch of examples from their digits and their numbers.
+    The [batches](../helpers/batches.html) of one pass: over every digit of `images`
+    `examples_per_digit` times, in a new order at each pass for training, in order for a test
+    set. A kind of example sets `n_uniforms`, the number of random numbers that make one example,
+    and `make`, which makes a batch of examples from their digits and their numbers.
 
     Give a `generator` for training (new numbers at every batch) or a `seed` for a test set
     (numbers drawn once).
@@ -125,13 +130,10 @@ class GeneratedBatches:
         if (generator is None) == (seed is None):
             raise ValueError('give a generator (for training: new examples at every pass) or a '
                              'seed (for a test set: the same examples at every pass), not both')
-        self.images, self.labels, self.batch_size = images, labels, batch_size
-        self.generator, self.drop_last = generator, drop_last
-        self.n_examples = len(labels) * examples_per_digit
-        # The number of examples in a pass
-        self.pass_size = min(limit, self.n_examples) if limit > 0 else self.n_examples
-        # Under torchrun, `batch_size` is the global batch, split evenly over the processes
-        distributed.check_divides(batch_size, 0 if drop_last else self.pass_size % batch_size)
+        super().__init__(len(labels) * examples_per_digit, batch_size, images.device,
+                         generator=generator, shuffle=seed is None, drop_last=drop_last,
+                         limit=limit)
+        self.images, self.labels = images, labels
         # A test set's numbers, `[n_examples, n_uniforms]`, in 64-bit floats so that
         # $\lfloor u \cdot n \rfloor < n$ for every count $n$ they pick from
         self.uniforms: Optional[torch.Tensor] = None
@@ -140,24 +142,7 @@ class GeneratedBatches:
             self.uniforms = torch.rand(self.n_examples, self.n_uniforms, dtype=torch.float64,
                                        generator=cpu_generator).to(images.device)
 
-    def __len__(self):
-        if self.drop_last:
-            return self.pass_size // self.batch_size
-        return -(-self.pass_size // self.batch_size)
-
-    def __iter__(self):
-        device = self.images.device
-        if self.uniforms is None:
-            order = torch.randperm(self.n_examples, device=device, generator=self.generator)
-        else:
-            order = torch.arange(self.n_examples, device=device)
-        # The pass: the first `pass_size` examples of the order, in whole batches only when
-        # `drop_last`
-        end = len(self) * self.batch_size if self.drop_last else self.pass_size
-        for index in order[:end].split(self.batch_size):
-            yield self.examples(index)
-
-    def examples(self, index: torch.Tensor):
+    def batch(self, index: torch.Tensor):
         """
         The examples at the positions `index`, `[batch]`, of a pass: example $k$ starts from digit
         $k \\bmod n$, so the first $n$ examples of a test set start from each digit once. A test
@@ -168,9 +153,6 @@ class GeneratedBatches:
                                   device=index.device, generator=self.generator)
         else:
             uniforms = self.uniforms[index]
-        # Under [torchrun](../helpers/distributed.html), this process's share of the batch; every
-        # process draws the numbers of the whole batch, so that their generators stay in step
-        index, uniforms = distributed.share(index), distributed.share(uniforms)
         return self.make(index % len(self.labels), uniforms)
 
     def make(self, digits: torch.Tensor, uniforms: torch.Tensor):

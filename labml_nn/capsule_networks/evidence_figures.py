@@ -49,19 +49,23 @@ python -m labml_nn.capsule_networks.evidence_figures affine <capsnet run> <basel
 twice, for the light and the dark theme ([how](../helpers/pictures.html)).
 """
 
+import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Type
+from typing import Dict, List
 
 import torch
 from matplotlib.figure import Figure
 
-from labml_nn.capsule_networks import affine, mnist, multi_mnist
+from labml_nn.capsule_networks import affine, multi_mnist
 from labml_nn.capsule_networks.multi_mnist import MultiMNISTBatch, both_correct
 from labml_nn.helpers import checkpoint
-from labml_nn.helpers.mnist import MNISTDataError
+from labml_nn.helpers.checkpoint import CheckpointError
 from labml_nn.helpers.pictures import Panel, panels_figure, save_light_and_dark
+from labml_nn.helpers.runner import Experiment, TrainedRun, positive, run_command
+
+# How the pictures name the two models
+MODEL_NAMES = {'capsnet': 'CapsNet', 'baseline': 'baseline'}
 
 # The colours of the two reconstructions, red, green and blue: orange and azure, which add up to
 # white where both draw
@@ -69,45 +73,15 @@ FIRST_COLOUR = torch.tensor([1.0, 0.5, 0.0])
 SECOND_COLOUR = torch.tensor([0.0, 0.5, 1.0])
 
 
-class UsageError(ValueError):
+def load_run(experiment: Experiment, run: str, test_subset: int) -> TrainedRun:
     """
-    A command line that can't be used; the message says what is wrong.
+    The run `run` of `experiment`, on the CPU, in 32-bit floats, its test sets cut to their first
+    `test_subset` examples.
     """
-
-
-@dataclass
-class TrainedRun:
-    """
-    ## A trained run
-
-    The configs of a run, set as it was started, with its checkpoint's weights in the model.
-    """
-    conf: mnist.Configs
-    # The number of epochs of the checkpoint
-    epochs: int
-
-    @property
-    def model_name(self) -> str:
-        return 'baseline' if isinstance(self.conf.model, mnist.BaselineCNN) else 'CapsNet'
-
-
-def load_run(configs_class: Type[mnist.Configs], name: str, run: str,
-             test_subset: int) -> TrainedRun:
-    """
-    The run `run` of the experiment named `name`, on the CPU, in 32-bit floats, its test sets cut
-    to their first `test_subset` examples.
-    """
-    state = checkpoint.load(checkpoint.find(run, name), torch.device('cpu'))
-    conf = configs_class()
-    settings = {**state['overrides'], 'device': 'cpu', 'precision': 'fp32', 'compile': 'off',
-                'valid_subset': test_subset}
-    if configs_class is affine.Configs:
+    settings = {'device': 'cpu', 'precision': 'fp32', 'compile': 'off', 'valid_subset': test_subset}
+    if experiment is affine.EXPERIMENT:
         settings['affine_subset'] = test_subset
-    for key, value in settings.items():
-        setattr(conf, key, value)
-    conf.model.load_state_dict(state['state']['model'])
-    conf.model.eval()
-    return TrainedRun(conf, state['epoch'])
+    return experiment.load(run, **settings)
 
 
 def pairs_text(pair: torch.Tensor, marked: int = -1) -> str:
@@ -240,13 +214,14 @@ def draw_multi_mnist(run: str, out: Path, test_subset: int) -> List[Path]:
     """
     Figure 5 from the CapsNet's run `run` of the MultiMNIST experiment.
     """
-    trained = load_run(multi_mnist.Configs, multi_mnist.EXPERIMENT.name, run, test_subset)
-    if trained.model_name != 'CapsNet':
-        raise UsageError(f'{run} is a run of the baseline; Figure 5 needs a run of the CapsNet')
+    trained = load_run(multi_mnist.EXPERIMENT, run, test_subset)
+    if trained.model_name != 'capsnet':
+        raise CheckpointError(f'{run} is a run of the baseline; Figure 5 needs a run of the '
+                              'CapsNet')
     batches = list(trained.conf.valid_batches())
     correct = sum(trained.conf.step(batch, False)['accuracy'].item() for batch in batches)
     total = sum(len(batch.labels) for batch in batches)
-    title = (f'MultiMNIST, the CapsNet after {trained.epochs} epochs:\nboth digits right in '
+    title = (f'MultiMNIST, the CapsNet after {trained.described}:\nboth digits right in '
              f'{correct / total:.1%} of the first {total:,} test pairs')
     print(title)
     # The examples are picked from the first 256 test pairs, or fewer
@@ -260,11 +235,10 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
     The affine examples from the two runs of the affine experiment, the CapsNet's and the
     baseline's.
     """
-    runs = [load_run(affine.Configs, affine.EXPERIMENT.name, run, test_subset)
-            for run in (capsnet_run, baseline_run)]
-    if [run.model_name for run in runs] != ['CapsNet', 'baseline']:
-        raise UsageError('give a run of the CapsNet, then a run of the baseline; these are runs '
-                         f'of the {runs[0].model_name} and the {runs[1].model_name}')
+    runs = [load_run(affine.EXPERIMENT, run, test_subset) for run in (capsnet_run, baseline_run)]
+    if [run.model_name for run in runs] != ['capsnet', 'baseline']:
+        raise CheckpointError('give a run of the CapsNet, then a run of the baseline; these are '
+                              f'runs of model={runs[0].model_name} and model={runs[1].model_name}')
     summaries, affine_predictions = [], []
     for run in runs:
         translated = predictions_of(run, run.conf.valid_batches())
@@ -272,7 +246,8 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
         affine_predictions.append(transformed)
         accuracies = [(found['predictions'] == found['labels']).float().mean().item()
                       for found in (translated, transformed)]
-        summaries.append(f'{run.model_name} after {run.epochs} epochs: {accuracies[0]:.1%} of the '
+        summaries.append(f'{MODEL_NAMES[run.model_name]} after {run.described}: '
+                         f'{accuracies[0]:.1%} of the '
                          f'translated MNIST digits, {accuracies[1]:.1%} of the transformed')
     title = (f'Affine transformations, the first {len(affine_predictions[0]["labels"]):,} test '
              'digits of each set\n' + '\n'.join(summaries))
@@ -283,59 +258,37 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
                               baseline['predictions'], title), out / 'affine.png')
 
 
-USAGE = """usage: python -m labml_nn.capsule_networks.evidence_figures multi_mnist RUN [options]
-       python -m labml_nn.capsule_networks.evidence_figures affine CAPSNET_RUN BASELINE_RUN
-                                                                [options]
-
-Draws the pictures of the paper's evidence, light and dark: Figure 5 from a run of the CapsNet
-on MultiMNIST, or the affine examples from a run of each model on the affine experiment. A run
-is a run UUID, a run folder or a checkpoint file.
-  --out FOLDER       where the pictures go (default: the first run's folder/figures); the site's
-                     pictures are in labml_nn/capsule_networks/images
-  --test-subset N    test on the first N examples of each test set (default: 1000)"""
-
-
 def main(arguments: List[str]) -> List[Path]:
     """
     Draw the pictures the command line asks for.
     """
-    options = {'--out': None, '--test-subset': '1000'}
-    positional = []
-    remaining = list(arguments)
-    while remaining:
-        argument = remaining.pop(0)
-        if argument.startswith('--'):
-            if argument not in options or not remaining:
-                raise UsageError(f'{argument} is not an option, or lacks its value')
-            options[argument] = remaining.pop(0)
-        else:
-            positional.append(argument)
-    runs_needed = {'multi_mnist': 1, 'affine': 2}
-    if not positional or positional[0] not in runs_needed:
-        raise UsageError('say which picture first: multi_mnist or affine')
-    kind, runs = positional[0], positional[1:]
-    if len(runs) != runs_needed[kind]:
-        raise UsageError(f'{kind} takes {runs_needed[kind]} run(s), not {len(runs)}')
-    if not options['--test-subset'].isdigit() or int(options['--test-subset']) == 0:
-        raise UsageError(f'--test-subset takes a number of test examples above 0, '
-                         f'not {options["--test-subset"]}')
-    test_subset = int(options['--test-subset'])
-    name = multi_mnist.EXPERIMENT.name if kind == 'multi_mnist' else affine.EXPERIMENT.name
-    out = (Path(options['--out']) if options['--out'] else
-           checkpoint.find(runs[0], name).parent / 'figures')
+    parser = argparse.ArgumentParser(
+        prog='python -m labml_nn.capsule_networks.evidence_figures',
+        description='Draws the pictures of the paper\'s evidence, light and dark: Figure 5 from a '
+                    'run of the CapsNet on MultiMNIST, or the affine examples from a run of each '
+                    'model on the affine experiment. A run is a run UUID, a run folder or a '
+                    'checkpoint file.')
+    pictures = parser.add_subparsers(dest='picture', required=True, metavar='PICTURE')
+    multi = pictures.add_parser('multi_mnist', help='Figure 5, from a run of the CapsNet')
+    multi.add_argument('run', metavar='RUN')
+    affine_parser = pictures.add_parser('affine', help='the affine examples, from a run of each '
+                                                       'model')
+    affine_parser.add_argument('capsnet_run', metavar='CAPSNET_RUN')
+    affine_parser.add_argument('baseline_run', metavar='BASELINE_RUN')
+    for sub in (multi, affine_parser):
+        sub.add_argument('--out', type=Path, help="where the pictures go (default: the first "
+                         "run's folder/figures); the site's are in labml_nn/capsule_networks/images")
+        sub.add_argument('--test-subset', type=positive, default=1000, metavar='N',
+                         help='test on the first N examples of each test set (default: 1000)')
+    args = parser.parse_args(arguments)
+    experiment = multi_mnist.EXPERIMENT if args.picture == 'multi_mnist' else affine.EXPERIMENT
+    first = args.run if args.picture == 'multi_mnist' else args.capsnet_run
+    out = args.out or checkpoint.find(first, experiment.name).parent / 'figures'
     with torch.no_grad():
-        if kind == 'multi_mnist':
-            return draw_multi_mnist(runs[0], out, test_subset)
-        return draw_affine(runs[0], runs[1], out, test_subset)
+        if args.picture == 'multi_mnist':
+            return draw_multi_mnist(args.run, out, args.test_subset)
+        return draw_affine(args.capsnet_run, args.baseline_run, out, args.test_subset)
 
 
 if __name__ == '__main__':
-    if '--help' in sys.argv or '-h' in sys.argv:
-        print(USAGE)
-        sys.exit()
-    try:
-        main(sys.argv[1:])
-    except UsageError as error:
-        sys.exit(f'error: {error}\n\n{USAGE}')
-    except (checkpoint.CheckpointError, MNISTDataError) as error:
-        sys.exit(f'error: {error}')
+    run_command(main, sys.argv[1:])

@@ -50,8 +50,6 @@ accuracy on the test set. No hyperparameter search was run against them: a few s
 checked that training is stable at the defaults.
 """
 
-import os
-import shutil
 import sys
 from functools import partial
 from pathlib import Path
@@ -59,20 +57,19 @@ from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from labml import logger
-from labml.logger import Text
 from labml.configs import option
 from torch import nn
 
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
 from labml_nn.capsule_networks.baseline import BaselineCNN, single_digit_losses
-from labml_nn.helpers import distributed, mnist
+from labml_nn.capsule_networks.canvas import place
+from labml_nn.helpers import compiler, distributed
 from labml_nn.helpers.batches import DeviceBatches
-from labml_nn.helpers.configs import Check, ConfigError, Range
-from labml_nn.helpers.precision import BF16, FP32, TF32, Precision
+from labml_nn.helpers.configs import ConfigError, OneOf, Range
+from labml_nn.helpers.data import MNISTConfigs
+from labml_nn.helpers.precision import choose as choose_precision
 from labml_nn.helpers.reconstructions import save_reconstructions
 from labml_nn.helpers.runner import Experiment
-from labml_nn.helpers.trainer import TrainValidConfigs
 
 # The name of the experiment, and of its folder under `logs/`
 EXPERIMENT_NAME = 'capsule_network_mnist'
@@ -206,8 +203,8 @@ def random_shift(images: torch.Tensor, generator: torch.Generator,
 
     "Training is performed on 28x28 MNIST images that have been shifted by up to 2 pixels in each
     direction with zero padding." Each image of the batch gets its own shift, drawn uniformly from
-    $\\{-2, \\dots, 2\\}$ on each axis, and the whole batch is shifted by one indexing operation
-    on the device.
+    $\\{-2, \\dots, 2\\}$ on each axis: it is [placed on a canvas](canvas.html#placing-digits-on-a-canvas)
+    of its own size, its top-left corner there, and whatever leaves the canvas is cut.
 
     * `images` are `[batch, 1, 28, 28]`
     * `generator` draws the shifts
@@ -217,19 +214,11 @@ def random_shift(images: torch.Tensor, generator: torch.Generator,
     """
     if max_shift == 0:
         return images
-    batch_size, _, height, width = images.shape
-    # Zero padding on all four sides, `[batch, 1, 28 + 4, 28 + 4]`
-    padded = F.pad(images, (max_shift,) * 4)
-    # Each image's window into the padded image starts at an offset in $[0, 2 \cdot 2]$; offset $2$
-    # is no shift. `[batch, 1]` each
-    rows, columns = (torch.randint(0, 2 * max_shift + 1, (batch_size, 1), device=images.device,
-                                   generator=generator) for _ in range(2))
-    # The rows and columns of each window, `[batch, 28]` each
-    rows = rows + torch.arange(height, device=images.device)
-    columns = columns + torch.arange(width, device=images.device)
-    # Gather every window at once, `[batch, 1, 28, 28]`
-    batch_index = torch.arange(batch_size, device=images.device)[:, None, None]
-    return padded[batch_index, 0, rows[:, :, None], columns[:, None, :]].unsqueeze(1)
+    batch_size, _, height, _ = images.shape
+    # The top-left corners, `[batch]` each, rows then columns, in $\\{-2, \\dots, 2\\}$
+    top, left = (max_shift - torch.randint(0, 2 * max_shift + 1, (batch_size,), generator=generator,
+                                           device=images.device) for _ in range(2))
+    return place(images[:, 0], top, left, height, margin=max_shift).unsqueeze(1)
 
 
 # The margin loss with the paper's $m^{+} = 0.9$, $m^{-} = 0.1$, $\lambda = 0.5$
@@ -249,12 +238,14 @@ def summed_metrics(out: Dict[str, torch.Tensor], correct: torch.Tensor) -> Dict[
     return sums
 
 
-class Configs(TrainValidConfigs):
+class Configs(MNISTConfigs):
     r"""
     ## Configurations
 
     Every config below can be set on the command line as `key=value`; the defaults are the
-    paper's where the paper gives one.
+    paper's where the paper gives one. Those of every experiment (the device, the seed, when to
+    validate) and of its data (the MNIST folder, subsets for short runs) are
+    [the helpers'](../helpers/data.html).
 
     ### How it is trained, and why it differs from the paper
 
@@ -279,12 +270,6 @@ class Configs(TrainValidConfigs):
     `schedule=constant batch_size=64 precision=fp32` trains as the capsule network tutorial of
     labml-nn 0.5.1 ([nn.labml.ai](https://nn.labml.ai/capsule_networks/mnist.html)) does.
     """
-    # The MNIST folder: the four original files go in `data_path/MNIST/raw/`
-    data_path: str = str(mnist.DEFAULT_ROOT)
-    # Train on the first `train_subset` training images only (`0` for all 60,000), for short runs
-    train_subset: int = 0
-    # Validate on the first `valid_subset` test images only (`0` for all 10,000)
-    valid_subset: int = 0
     # The largest random shift of a training image, in pixels (the paper: $2$)
     max_shift: int = 2
 
@@ -296,8 +281,8 @@ class Configs(TrainValidConfigs):
     reconstruction_weight: float = 0.0005
 
     epochs: int = 30
-    # Stop after the first epoch that takes the training time past this many seconds, `0` for no
-    # limit: two models given the same budget are compared at the same cost
+    # Stop after the first record that takes the training time past this many seconds, `0` for
+    # no limit: two models given the same budget are compared at the same cost
     time_budget: float = 0.0
     batch_size: int = 512
     # Adam's learning rate; the peak of the one-cycle schedule
@@ -306,37 +291,28 @@ class Configs(TrainValidConfigs):
     schedule: torch.optim.lr_scheduler.LRScheduler = 'one_cycle'
     # The fraction of the steps over which the one-cycle schedule warms up
     warmup: float = 0.2
-    # The [precision](../helpers/precision.html) of the convolutions and matrix products, one of
-    # the options below: `auto` (the default), `fp32`, `tf32` or `bf16`
-    precision: Precision
-    # Whether to compile the model with `torch.compile`, one of the options below: `auto` (the
-    # default), `on` or `off`
-    compile: bool
+    # The [precision](../helpers/precision.html) of the convolutions and matrix products: `auto`
+    # (bfloat16 where the hardware computes in it), `fp32`, `tf32` or `bf16`
+    precision: str = 'auto'
+    # Whether to [compile](../helpers/compiler.html) the model: `auto` (wherever the compiler can
+    # run), `on` or `off`
+    compile: str = 'auto'
 
     # The valid values of the configs above, checked [before any work](../helpers/configs.html).
     # A digit lies in a $20 \times 20$ box at the centre of the $28 \times 28$ canvas, so a shift
     # of more than $4$ pixels would push part of every digit off it.
-    _valid = {'data_path': Check(mnist.data_path_problem, 'an existing folder'),
-              'train_subset': Range(0, mnist.TRAIN_IMAGES),
-              'valid_subset': Range(0, mnist.TEST_IMAGES),
-              'max_shift': Range(0, 4), 'routing_iterations': Range(1),
+    _valid = {'max_shift': Range(0, 4), 'routing_iterations': Range(1),
               'reconstruction_weight': Range(0), 'batch_size': Range(1),
               'learning_rate': Range(0, above=True), 'warmup': Range(0, 1, below=True),
-              'time_budget': Range(0)}
+              'time_budget': Range(0), 'precision': OneOf('auto', 'fp32', 'tf32', 'bf16'),
+              'compile': OneOf('auto', 'on', 'off')}
 
     # The model, one of the options below: `capsnet` (the default) or `baseline`, the paper's
     # baseline CNN; and its optimizer
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    # The model as the steps call it: compiled or not
+    # The model as the steps call it: wrapped for torchrun, and compiled or not
     forward: nn.Module
-    # The random generator of the data order and the shifts
-    generator: torch.Generator
-    # MNIST on the device: the training images and labels, all the test ones, and the first
-    # `valid_subset` test ones
-    train_data: Tuple[torch.Tensor, torch.Tensor]
-    test_digits: Tuple[torch.Tensor, torch.Tensor]
-    valid_data: Tuple[torch.Tensor, torch.Tensor]
 
     def capsule_network(self) -> nn.Module:
         """
@@ -409,11 +385,12 @@ class Configs(TrainValidConfigs):
         labels come second, after its images.
         """
         self.model.train(is_train)
+        precision = choose_precision(self.precision, self.device)
         # The precision's TF32 flags, global to PyTorch, hold for this step's forward and backward
         # pass and are put back after it ([why](../helpers/precision.html)); the losses are
         # computed in 32-bit floats under autocast, which leaves them so
-        with self.precision.scope():
-            with self.precision.autocast(self.device):
+        with precision.scope():
+            with precision.autocast(self.device):
                 out = self.losses(batch, is_train)
             if is_train:
                 self.optimizer.zero_grad(set_to_none=True)
@@ -484,122 +461,14 @@ def _constant(c: Configs):
     return torch.optim.lr_scheduler.ConstantLR(c.optimizer, factor=1.0, total_iters=0)
 
 
-@option(Configs.precision, 'auto')
-def _auto_precision(c: Configs) -> Precision:
-    """
-    bfloat16 on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX);
-    elsewhere bfloat16 is emulated and slower than 32-bit floats.
-    """
-    if c.device.type == 'cuda' or torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return BF16
-    return FP32
-
-
-@option(Configs.precision, 'fp32')
-def _fp32(c: Configs) -> Precision:
-    """
-    32-bit floats throughout: on a GPU, TF32 is off for the matrix products and for cuDNN's
-    convolutions alike, though PyTorch lets cuDNN use it by default.
-    """
-    return FP32
-
-
-@option(Configs.precision, 'tf32')
-def _tf32(c: Configs) -> Precision:
-    """
-    32-bit floats, with the matrix products and convolutions of a GPU in TensorFloat-32.
-    """
-    return TF32
-
-
-@option(Configs.precision, 'bf16')
-def _bf16(c: Configs) -> Precision:
-    return BF16
-
-
-@option(Configs.compile, 'auto')
-def _auto_compile(c: Configs) -> bool:
-    """
-    Compile wherever the compiler can run: it generates Triton kernels on a GPU and C++ on a CPU.
-    """
-    return _compiler_missing(c.device) is None
-
-
-def _compiler_missing(device: torch.device) -> Optional[str]:
-    """
-    What `torch.compile` lacks on `device`, or `None` when it has all it needs.
-    """
-    if device.type == 'cuda':
-        from torch.utils._triton import has_triton
-        return None if has_triton() else 'Triton is not installed'
-    compiler = os.environ.get('CXX', 'g++')
-    return None if shutil.which(compiler) else f'there is no C++ compiler ({compiler})'
-
-
-@option(Configs.compile, 'on')
-def _compile_on(c: Configs) -> bool:
-    return True
-
-
-@option(Configs.compile, 'off')
-def _compile_off(c: Configs) -> bool:
-    return False
-
-
 @option(Configs.forward)
 def _forward(c: Configs):
     """
-    The model compiled when `compile` is on. When the compiler can't run here, the model runs as
-    it is, with a warning. Under [torchrun](../helpers/distributed.html) the model is wrapped for
-    the processes to average their gradients, before it is compiled.
+    Under [torchrun](../helpers/distributed.html) the model is wrapped for the processes to
+    average their gradients, before it is compiled.
     """
     model = distributed.wrap(c.model)
-    if not c.compile:
-        return model
-    missing = _compiler_missing(c.device)
-    if missing is not None:
-        logger.log(f'compile=on, but {missing}: running without torch.compile', Text.warning)
-        return model
-    return torch.compile(model)
-
-
-@option(Configs.generator)
-def _generator(c: Configs):
-    generator = torch.Generator(device=c.device)
-    generator.manual_seed(c.seed)
-    return generator
-
-
-def _on_device(c: Configs, train: bool, subset: int):
-    """
-    The training or test set on the device, the first `subset` images only when `subset > 0`.
-    """
-    images, labels = mnist.load(Path(c.data_path), train=train, subset=subset)
-    return images.to(c.device), labels.to(c.device)
-
-
-@option(Configs.train_data)
-def _train_data(c: Configs):
-    images, labels = _on_device(c, True, c.train_subset)
-    # Training leaves out a last, smaller batch, so it needs one full batch at least
-    if len(labels) < c.batch_size:
-        raise ConfigError(f'train_subset={c.train_subset} gives {len(labels)} training images, '
-                          f'fewer than one batch (batch_size={c.batch_size}); '
-                          'use a larger train_subset or a smaller batch_size')
-    return images, labels
-
-
-@option(Configs.test_digits)
-def _test_digits(c: Configs):
-    return _on_device(c, False, 0)
-
-
-@option(Configs.valid_data)
-def _valid_data(c: Configs):
-    images, labels = c.test_digits
-    if c.valid_subset > 0:
-        return images[:c.valid_subset], labels[:c.valid_subset]
-    return images, labels
+    return torch.compile(model) if compiler.wanted(c.compile, c.device) else model
 
 
 # The command line: train, `--resume`, `--evaluate` and `--help`, run by

@@ -89,7 +89,6 @@ from typing import Callable, Dict, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from labml_nn.capsule_networks import MarginLoss
 from labml_nn.capsule_networks.canvas import DIGIT_SIZE, GeneratedBatches, ink_boxes, place
 from labml_nn.capsule_networks import mnist
 from labml_nn.capsule_networks.baseline import BaselineCNN
@@ -270,17 +269,13 @@ class MultiMNISTCapsuleNetworkModel(MNISTCapsuleNetworkModel):
         return digit_capsules, reconstructions, predictions
 
 
-# The margin loss with the paper's $m^{+} = 0.9$, $m^{-} = 0.1$, $\lambda = 0.5$
-MARGIN_LOSS = MarginLoss(n_labels=10)
-
-
 def capsule_network_losses(model: Callable, batch: MultiMNISTBatch, is_train: bool,
                            reconstruction_weight: float = 0.0005) -> Dict[str, torch.Tensor]:
     r"""
     ## The CapsNet's losses
 
-    The [margin loss](index.html#margin-loss) with $T_k = 1$ for both digits, plus the
-    reconstruction loss of each digit against its own shifted image on the canvas: the sum of
+    The [margin loss](index.html#margin-loss) with $T_k = 1$ for both digits, as on MNIST, plus
+    the reconstruction loss of each digit against its own shifted image on the canvas: the sum of
     squared errors over the $36 \times 36$ pixels and the two digits, weighted by $0.0005$ as on
     MNIST. Each loss is averaged over the batch; the predictions come along.
 
@@ -292,7 +287,7 @@ def capsule_network_losses(model: Callable, batch: MultiMNISTBatch, is_train: bo
     """
     digit_capsules, reconstructions, predictions = model(batch.images,
                                                          batch.labels if is_train else None)
-    margin = MARGIN_LOSS(digit_capsules, batch.labels)
+    margin = mnist.MARGIN_LOSS(digit_capsules, batch.labels)
     if not is_train:
         swap = reversed_to_labels(predictions, batch.labels)
         reconstructions = torch.where(swap[:, None, None], reconstructions.flip(1), reconstructions)

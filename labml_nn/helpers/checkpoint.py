@@ -78,36 +78,6 @@ def find(run: str, experiment_name: str) -> Path:
                           'a run has a checkpoint once its first epoch has ended.')
 
 
-def reopen(run_path: Path):
-    """
-    Make a run folder ready to continue. labml marks a running run with a `run.pid` file and
-    refuses to start in a folder that has one; it stays behind when a run is killed. It is
-    removed here, unless its process is still alive: two processes must not write one run.
-    """
-    pid_file = Path(run_path) / 'run.pid'
-    if not pid_file.exists():
-        return
-    text = pid_file.read_text(errors='replace').strip()
-    # labml writes its process id; anything else was left by something else, and marks no run
-    if not text.isdigit() or int(text) == 0:
-        logger.log(f'{pid_file} held {text[:40]!r}, not a process id: removed it', Text.warning)
-        pid_file.unlink()
-        return
-    pid = int(text)
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        pid_file.unlink()
-        return
-    except PermissionError:
-        pass
-    if pid == os.getpid():
-        pid_file.unlink()
-        return
-    raise CheckpointError(f'{run_path} is still being written by process {pid}; '
-                          'stop it before resuming the run.')
-
-
 def load(path: Path, device: torch.device) -> Dict[str, Any]:
     """
     Read a checkpoint, its tensors placed on `device`, after checking its SHA-256.

@@ -106,10 +106,23 @@ class Check:
         self.problem, self.text = problem, text
 
 
+class OneOf:
+    """
+    ## OneOf
+
+    The valid values of a config that is one of a few words, such as `precision`: `auto`,
+    `fp32`, `tf32` or `bf16`. The config holds the word; the experiment reads it where it is
+    used.
+    """
+
+    def __init__(self, *words: str):
+        self.words = list(words)
+
+
 class ConfigEntry:
     """
-    One config: its name, type, default, the options offered by `@option` and its declared
-    valid values (a `Range` or a `Check`, or `None`).
+    One config: its name, type, default, the words it may be (the options offered by `@option`,
+    or those of a `OneOf`) and its declared valid values (a `Range` or a `Check`, or `None`).
     """
 
     def __init__(self, name: str, annotation: type, default, options: List[str]):
@@ -119,10 +132,13 @@ class ConfigEntry:
 
 def entries(configs_class: Type[BaseConfigs]) -> Dict[str, ConfigEntry]:
     """
-    Every config of `configs_class` and its base classes, in the order they are declared.
+    Every config of `configs_class` and its base classes that a user sets, in the order they are
+    declared.
 
     labml keeps each annotated attribute as a config item (with `annotation` and `value`) in the
-    class's `__dict__`, and the `@option` functions in `_calculators`.
+    class's `__dict__`, and the `@option` functions in `_calculators`. A config computed by a
+    function whose name starts with `_`, and by no named option, is the experiment's own, such as
+    the data on the device: it is neither listed nor set from the command line.
     """
     found = {}
     for cls in reversed(configs_class.__mro__):
@@ -141,10 +157,17 @@ def entries(configs_class: Type[BaseConfigs]) -> Dict[str, ConfigEntry]:
             for function in functions:
                 if function.option_name not in found[name].options:
                     found[name].options.append(function.option_name)
-    # The valid values each class declares, a subclass's over its bases'
+    # The experiment's own configs
+    found = {name: entry for name, entry in found.items()
+             if not (entry.options and all(option.startswith('_') for option in entry.options))}
+    # The valid values each class declares, a subclass's over its bases'; the words of a `OneOf`
+    # are its options
     for cls in reversed(configs_class.__mro__):
         for name, valid in cls.__dict__.get('_valid', {}).items():
-            found[name].valid = valid
+            if isinstance(valid, OneOf):
+                found[name].options = valid.words
+            else:
+                found[name].valid = valid
     # A config declared without a value takes its first option, as labml computes it
     for entry in found.values():
         if entry.default is None and entry.options:

@@ -251,13 +251,17 @@ def check_divides(batch_size: int, last_batch: int = 0):
                           f'leaves a last batch of {size} or more, or none')
 
 
-def share(batch: torch.Tensor) -> torch.Tensor:
+def share(batch):
     """
     This process's slice of a global `batch`, `[batch_size / N, ...]`, a view; the whole batch
-    for a single process. A last, smaller batch is split as evenly as it goes.
+    for a single process. A tuple of tensors (a named one too) is sliced tensor by tensor. A last,
+    smaller batch is split as evenly as it goes.
     """
     if world_size() == 1:
         return batch
+    if isinstance(batch, tuple):
+        shares = [share(item) for item in batch]
+        return type(batch)(*shares) if hasattr(batch, '_fields') else tuple(shares)
     return batch.tensor_split(world_size())[rank()]
 
 

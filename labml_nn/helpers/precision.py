@@ -14,6 +14,7 @@ matrix products are computed:
 | `fp32` | 32-bit floats | TF32 off: true 32-bit products |
 | `tf32` | 32-bit floats | TensorFloat-32: the range of 32-bit floats, a 10-bit mantissa |
 | `bf16` | bfloat16 under autocast; the rest in 32-bit floats | TF32 off |
+| `auto` | `bf16` on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX); `fp32` elsewhere, where bfloat16 is emulated and slower than 32-bit floats | |
 
 TF32 is switched by two flags of PyTorch's backends, global to the process:
 `torch.backends.cuda.matmul.allow_tf32` for matrix products and `torch.backends.cudnn.allow_tf32`
@@ -25,6 +26,7 @@ the experiment's `step` is where it is applied. The flags do nothing on a CPU.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 import torch
@@ -73,3 +75,17 @@ class Precision:
 FP32 = Precision('fp32', torch.float32, tf32=False)
 TF32 = Precision('tf32', torch.float32, tf32=True)
 BF16 = Precision('bf16', torch.bfloat16, tf32=False)
+
+# The precisions by their names on the command line
+PRECISIONS = {precision.name: precision for precision in (FP32, TF32, BF16)}
+
+
+@lru_cache
+def choose(name: str, device: torch.device) -> Precision:
+    """
+    The precision of the config `precision=name` on `device`, `auto` resolved as the table says.
+    """
+    if name == 'auto':
+        native_bf16 = device.type == 'cuda' or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        return BF16 if native_bf16 else FP32
+    return PRECISIONS[name]

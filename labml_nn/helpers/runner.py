@@ -37,21 +37,59 @@ finished run, or one that stopped at its goal, is left as it is. Before a run co
 other.
 """
 
+import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import torch
 from labml import experiment, lab, logger
 
-from labml_nn.helpers import checkpoint, distributed, run_log
+from labml_nn.helpers import checkpoint, distributed, resuming, run_log
 from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
 from labml_nn.helpers.mnist import MNISTDataError
 from labml_nn.helpers.trainer import TrainValidConfigs, TrainingDiverged, run_epoch, train
 
 # The errors that come from what the user gave, each with a message that says what to do
 USER_ERRORS = (ConfigError, MNISTDataError, checkpoint.CheckpointError, TrainingDiverged,
-               distributed.DistributedError)
+               distributed.DistributedError, run_log.RunLogError)
+
+
+@dataclass
+class TrainedRun:
+    """
+    ## A trained run
+
+    The configs of a run, set as it was started, with its checkpoint's weights in the model.
+    """
+    conf: TrainValidConfigs
+    # The checkpoint file, in the run's folder
+    checkpoint_path: Path
+    # The checkpoint itself: `epoch`, `global_step`, `overrides`...
+    state: Dict[str, Any]
+
+    @property
+    def folder(self) -> Path:
+        return self.checkpoint_path.parent
+
+    @property
+    def model_name(self) -> str:
+        """
+        `capsnet` or `baseline`, the `model` config the run was started with.
+        """
+        return self.state['overrides'].get('model', 'capsnet')
+
+    @property
+    def described(self) -> str:
+        """
+        How long the run was trained: its epochs, and its training examples within an epoch.
+        """
+        epochs = self.state['epoch']
+        text = f'{epochs} epoch' + ('' if epochs == 1 else 's')
+        if self.state.get('epoch_batches', 0):
+            text += f' ({self.state["global_step"]:,} training examples)'
+        return text
 
 
 @dataclass
@@ -112,50 +150,40 @@ class Experiment:
                               'Leave out --pause-after.')
         return mode, run, parse_arguments(self.configs, arguments), pause_after
 
+    def load(self, run: str, **settings) -> 'TrainedRun':
+        """
+        ## Loading a run
+
+        The run `run` (a run UUID, a run folder or a checkpoint file) as it was started, with its
+        checkpoint's weights in the model, in evaluation mode; `settings` change configs that
+        leave the model as it is, such as `device='cpu'` or `valid_subset=1000`. The one way
+        every script (`--evaluate`, the pictures) reads a trained run.
+        """
+        path = checkpoint.find(run, self.name)
+        state = checkpoint.load(path, torch.device('cpu'))
+        conf = self.configs()
+        for key, value in {**state['overrides'], **settings}.items():
+            setattr(conf, key, value)
+        conf.model.load_state_dict(state['state']['model'])
+        conf.model.eval()
+        return TrainedRun(conf, path, state)
+
     def evaluate(self, run: str) -> float:
         """
         Load a run's checkpoint and print its test accuracy, computed by the same validation step
         as during training. Nothing is recorded.
         """
-        path = checkpoint.find(run, self.name)
-        state = checkpoint.load(path, torch.device('cpu'))
-        conf = self.configs()
         experiment.evaluate()
-        experiment.configs(conf, state['overrides'])
-        conf.model.load_state_dict(state['state']['model'])
+        trained = self.load(run)
         with torch.no_grad():
-            metrics = run_epoch(conf, conf.valid_batches(), False, 'Test')
-            finals = conf.final_tests()
+            metrics = run_epoch(trained.conf, trained.conf.valid_batches(), False, 'Test')
+            finals = trained.conf.final_tests()
         correct, total = round(metrics['accuracy'] * metrics['samples']), metrics['samples']
-        logger.log(f'Test accuracy of {path}: {metrics["accuracy"]:.2%} '
-                   f'({correct:,} of {total:,}), after {state["epoch"]} epochs')
+        logger.log(f'Test accuracy of {trained.checkpoint_path}: {metrics["accuracy"]:.2%} '
+                   f'({correct:,} of {total:,}), after {trained.described}')
         for key, value in finals.items():
             logger.log(f'{key}: {value:.2%}')
         return metrics['accuracy']
-
-    def resumable(self, run: str) -> Tuple[Path, Optional[Dict[str, Any]]]:
-        """
-        The checkpoint of `run`, and its loaded state when the run can continue in its own folder
-        (`None` when the run has finished). Raises `CheckpointError` for a copy of a run folder.
-        """
-        path = checkpoint.find(run, self.name)
-        state = checkpoint.load(path, torch.device('cpu'))
-        # labml writes a run to `logs/<name>/<uuid>/`: resuming a copy would write to the original
-        home = lab.get_experiments_path() / self.name / path.parent.name
-        if path.parent.resolve() != home.resolve() or path.name != checkpoint.FILE_NAME:
-            raise checkpoint.CheckpointError(
-                f'{path} is not the checkpoint of a run in its own folder: a resumed run is '
-                f'written to {home}' + (', another run' if home.exists() else '') +
-                '. Resume the run in its own folder (move this run folder to '
-                f'{home.parent} if that is where it came from), or --evaluate it where it is.')
-        epochs = state['overrides'].get('epochs', entries(self.configs)['epochs'].default)
-        if state['epoch'] >= epochs or state.get('reached_goal', False):
-            done = (f'reached its goal after {state["epoch"]} of its {epochs} epochs'
-                    if state['epoch'] < epochs else f'has finished all its {epochs} epochs')
-            logger.log(f'{path.parent} {done}: nothing to resume, nothing changed. '
-                       f'--evaluate {path.parent.name} tests its checkpoint.')
-            return path, None
-        return path, state
 
     def train(self, overrides: Dict[str, Any], resume: Optional[str] = None,
               pause_after: float = 0.0) -> Path:
@@ -166,15 +194,11 @@ class Experiment:
         # A resumed run takes the configs it was started with, and writes to the same run folder.
         resume_from, uuid = None, None
         if resume is not None:
-            path, resume_from = self.resumable(resume)
+            path, resume_from = resuming.prepare(resume, self.name, self.configs)
             if resume_from is None:
                 return path.parent
             overrides = resume_from['overrides']
             uuid = path.parent.name
-            if distributed.is_main():
-                checkpoint.reopen(path.parent)
-                run_log.agree(path.parent, resume_from['global_step'],
-                              resume_from.get('records', []))
 
         conf = self.configs()
         # Under torchrun, rank 0 records the run, and the other ranks record nothing
@@ -244,3 +268,24 @@ def _pause_after(arguments: List[str]) -> Tuple[List[str], float]:
                           f'--pause-after 3600; got {given!r}' if given is not None else
                           '--pause-after needs a number of seconds, such as --pause-after 3600')
     return arguments[:at] + arguments[at + 2:], seconds
+
+
+def positive(text: str) -> int:
+    """
+    A whole number above $0$, for an `argparse` option such as `--test-subset`.
+    """
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f'takes a whole number above 0, not {text!r}')
+    return int(text)
+
+
+def run_command(main: Callable[[List[str]], Any], arguments: List[str]):
+    """
+    `main(arguments)` of a script that reads runs, such as [the pictures](../capsule_networks/figures.html),
+    for `if __name__ == '__main__'`: a mistake of the user ends the process with its message,
+    never a traceback. A mistake in the command line itself is `argparse`'s to report.
+    """
+    try:
+        main(arguments)
+    except USER_ERRORS as error:
+        sys.exit(f'error: {error}')

@@ -29,14 +29,9 @@ A step returns its metrics as tensors, *summed* over the batch. They are added u
 read back (`.item()`) once per record: reading a value inside the loop would make the CPU wait for
 the GPU at every step, and the GPU then waits for the CPU to queue the next step.
 
-### Resuming within an epoch
-
-A checkpoint taken within an epoch holds, beside the state of every stateful object, the state
-of the random generators at the start of that epoch and the number of batches trained since.
-Resuming draws the epoch's batches again from there, without training on them, up to the
-checkpoint: the order of the digits, their shifts, the generated pairs are those the run would
-have seen without the interruption, and the generators end where the checkpoint says they were
-(the loop checks it). Making batches is indexing on the device, a small fraction of a step.
+A checkpoint taken within an epoch holds the state of the random generators at the start of
+that epoch and the number of batches trained since, so that [resuming](resuming.html) can
+continue within the epoch, on the batches the run would have seen without the interruption.
 """
 
 import math
@@ -50,7 +45,7 @@ from labml import experiment, monit, tracker
 from labml.configs import BaseConfigs, option
 from labml.internal.tracker.writers.file import FileWriterThread
 
-from labml_nn.helpers import checkpoint, distributed
+from labml_nn.helpers import checkpoint, distributed, resuming
 from labml_nn.helpers.configs import Check, Range
 from labml_nn.helpers.device import CUDA_INDICES, choose_device
 
@@ -93,6 +88,9 @@ class TrainValidConfigs(BaseConfigs):
     # The valid values of the configs above, checked [before any work](configs.html)
     _valid = {'device': Check(_device_problem), 'epochs': Range(1), 'seed': Range(0, 2 ** 32 - 1),
               'valid_every': Range(0), 'curve_start': Range(0)}
+    # The experiment's own: the random generator of the data order and of the augmentations, on
+    # the device, seeded with `seed`
+    generator: torch.Generator
 
     def train_batches(self) -> Iterable:
         """
@@ -160,21 +158,18 @@ for _name in ['auto', 'cpu', 'cuda', 'mps'] + [f'cuda:{index}' for index in CUDA
     option(TrainValidConfigs.device, _name)(_device_option(_name))
 
 
+@option(TrainValidConfigs.generator)
+def _generator(c: TrainValidConfigs):
+    generator = torch.Generator(device=c.device)
+    generator.manual_seed(c.seed)
+    return generator
+
+
 def _state_of(item) -> Any:
     """
     The saved state of a stateful object; a generator has `get_state()` instead of `state_dict()`.
     """
     return item.get_state() if isinstance(item, torch.Generator) else item.state_dict()
-
-
-def _restore(item, state: Any):
-    """
-    Put a saved state back.
-    """
-    if isinstance(item, torch.Generator):
-        item.set_state(state.cpu())
-    else:
-        item.load_state_dict(state)
 
 
 def _synchronize(device: torch.device):
@@ -242,19 +237,20 @@ def is_record_point(conf: TrainValidConfigs, before: int, after: int) -> bool:
     return False
 
 
-def _stop_if_diverged(values: Dict[str, float], global_step: int, last_kept: int, run_path: Path):
+def _stop_if_diverged(values: Dict[str, float], epoch: int, global_step: int, last_kept: int,
+                      run_path: Path):
     """
     Raise `TrainingDiverged` when a metric of the record is `nan` or infinite: the weights are no
     longer numbers, and every later step would only copy them. The checkpoint of the last good
-    record stays as it is.
+    record, at `last_kept` training examples, stays as it is.
     """
     broken = [f'{key}={value}' for key, value in values.items() if not math.isfinite(value)]
     if not broken:
         return
-    kept = (f'the checkpoint at {last_kept:,} examples in {run_path} is kept' if last_kept
+    kept = (f'the checkpoint at {last_kept:,} training examples in {run_path} is kept' if last_kept
             else 'no checkpoint was written')
-    raise TrainingDiverged(f'training diverged before {global_step:,} training examples: '
-                           f'{", ".join(broken)}; {kept}. '
+    raise TrainingDiverged(f'training diverged in epoch {epoch + 1}, before {global_step:,} '
+                           f'training examples: {", ".join(broken)}; {kept}. '
                            'Start a new run with a smaller learning_rate.')
 
 
@@ -293,12 +289,6 @@ def _global_rng_state() -> Dict[str, torch.Tensor]:
     return state
 
 
-def _set_global_rng_state(state: Dict[str, torch.Tensor]):
-    torch.set_rng_state(state['cpu'].cpu())
-    if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state['cuda'].cpu())
-
-
 def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
           resume_from: Optional[Dict[str, Any]] = None, pause_after: float = 0.0) -> bool:
     """
@@ -326,16 +316,13 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
     # resumed run can restore a log line that a kill kept from reaching `log.jsonl`
     records = []
     if resume_from is not None:
-        for name, item in stateful.items():
-            _restore(item, resume_from['state'][name])
+        resuming.restore(stateful, resume_from)
         epoch, global_step = resume_from['epoch'], resume_from['global_step']
         epoch_batches = resume_from.get('epoch_batches', 0)
         epoch_start = resume_from.get('epoch_start', {})
         clock = _Clock(conf.device, resume_from['train_seconds'],
                        resume_from.get('cpu_seconds', 0.0))
         records = list(resume_from.get('records', []))
-        if 'rng' in resume_from:
-            _set_global_rng_state(resume_from['rng'])
     called = time.monotonic()
     finished = paused = False
 
@@ -347,16 +334,11 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
         for epoch in monit.loop(range(epoch, conf.epochs)):
             if epoch_batches == 0:
                 epoch_start = {name: _state_of(item) for name, item in generators.items()}
-            else:
-                for name, item in generators.items():
-                    _restore(item, epoch_start[name])
             batches = conf.train_batches()
             iterator = iter(batches)
-            # Within an epoch, the batches already trained on, drawn again and left
-            for _ in range(epoch_batches):
-                next(iterator)
+            # Within an epoch, its first batches drawn again, as they were before the checkpoint
             if epoch_batches:
-                _check_replayed(generators, resume_from)
+                resuming.replay(iterator, epoch_batches, generators, epoch_start, resume_from)
             # The sums since the last record, on the device, and their sample count
             sums: Dict[str, torch.Tensor] = {}
             samples = 0
@@ -396,7 +378,7 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
                     with torch.no_grad():
                         values.update(conf.final_tests())
                 # A run that diverged stops here, before its log or its checkpoint take the record
-                _stop_if_diverged(values, global_step, records[-1][0] if records else 0,
+                _stop_if_diverged(values, epoch, global_step, records[-1][0] if records else 0,
                                   run_path)
                 tracker.save(global_step, values)
                 records.append([global_step, values])
@@ -434,16 +416,3 @@ def train(conf: TrainValidConfigs, run_path: Path, overrides: Dict[str, Any],
         if isinstance(thread, FileWriterThread):
             thread.join()
     return not paused
-
-
-def _check_replayed(generators: Dict[str, torch.Generator], resume_from: Dict[str, Any]):
-    """
-    Stop when the batches drawn again up to a checkpoint within an epoch left the generators
-    elsewhere than the checkpoint says: the data would not be the run's.
-    """
-    for name, item in generators.items():
-        if not torch.equal(item.get_state().cpu(), resume_from['state'][name].cpu()):
-            raise checkpoint.CheckpointError(
-                f'drawing the batches of the epoch again up to the checkpoint left the generator '
-                f'{name!r} elsewhere than the checkpoint: the training batches are not made as '
-                'when the run was started (another version of the code?). Start a new run.')
