@@ -73,10 +73,11 @@ SOURCE_URL ?= https://github.com/capsule-networks-tutorial/annotated-capsules/bl
 SITE_URL ?= https://capsule-networks-tutorial.github.io/annotated-capsules/
 PORT ?= 8000
 # Each is quoted for the shell, so that a quote or a space in one reaches the generator, which
-# refuses it in a line, instead of breaking the command.
+# refuses it in a line, instead of breaking the command. The sources are this repository's own,
+# so their pages' scripts are included (the interactive Figure 4 of figures.py).
 quote = '$(subst ','\'',$(1))'
 SITE_ARGS = labml_nn tools --out docs --source-url $(call quote,$(SOURCE_URL)) \
-	--site-url $(call quote,$(SITE_URL))
+	--site-url $(call quote,$(SITE_URL)) --allow-scripts
 
 .PHONY: docs serve chromium
 
