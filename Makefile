@@ -59,7 +59,8 @@ $(ANCHOR_STAMP): $(LABML_NN_WHEEL)
 anchor: $(ANCHOR_STAMP)
 
 # The pictures in labml_nn/capsule_networks/images/, drawn from the checkpoint and log of RUN
-# (a run UUID or folder); run `make docs` after them.
+# (a run UUID or folder), and the run's decoder for the page (decoder.js); run `make docs` after
+# them.
 figures: setup
 	$(PY) -m labml_nn.capsule_networks.figures $(RUN) --out labml_nn/capsule_networks/images
 
