@@ -4,6 +4,7 @@ title: Pictures of what a trained CapsNet does
 summary: >
   Reconstructions, what each dimension of a digit capsule encodes, the coupling coefficients of
   routing by agreement, and the training curves of a trained run.
+scripts: [images/decoder.js, perturbations.js]
 ---
 
 # Pictures of what a trained CapsNet does
@@ -273,6 +274,12 @@ def perturbations_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor, 
     rows change a digit little over this range: counting the change of every pixel between the
     two ends of a row, the strongest dimension of each digit changes it 1.5 to 2.5 times as much
     as the median one.
+
+    **Move them yourself.** With JavaScript on, the page puts [the decoder of the same
+    run](#the-decoder-in-the-page) below the figure: choose one of ten test digits, move the
+    $16$ sliders, from $-0.25$ to $0.25$ in steps of $0.05$ as in the figure, and the
+    reconstruction is drawn again at once. Unlike the figure, several dimensions can be moved
+    together. The script that does it is `perturbations.js`, beside this file.
     """
     # `[k, 10, 16]` and `[k]`
     digit_capsules, _, predictions = model(images)
@@ -298,16 +305,17 @@ def quantise(weight: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
 
     The decoder has $160 \cdot 512 + 512 \cdot 1024 + 1024 \cdot 784 = 1{,}409{,}024$ weights.
     In 32-bit floats they would weigh 5.6 MB; the page ships each as one byte, with one scale
-    for each row of a layer, in 32-bit floats like the $2{,}320$ biases:
+    $s_i$ for each row of a layer, in 32-bit floats like the $2{,}320$ biases. The weight
+    $W_{ij}$ becomes the byte
 
-    $$s_i = \frac{\max_j |W_{ij}|}{127}, \qquad q_{ij} = \text{round}\Big(\frac{W_{ij}}{s_i}\Big)
-      \in [-127, 127], \qquad W_{ij} \approx s_i q_{ij}$$
+    $$q_{ij} = \text{round}\Big(\frac{W_{ij}}{s_i}\Big) \in [-127, 127], \qquad
+      s_i = \frac{\max_j |W_{ij}|}{127}$$
 
-    so that each weight is off by at most $s_i / 2$, half a step of its row. That is
-    $1{,}427{,}584$ bytes, $1{,}903{,}464$ in base64, in a script the page loads
-    (`images/decoder.js`, about 1.9 MB with the capsules): a script, not a file fetched, works
-    from `file://` too. A scale for each row rather than one for the whole layer keeps the
-    rows of small weights as precise as the others.
+    and the page computes with $s_i q_{ij}$, off by at most $s_i / 2$, half a step of its row.
+    A scale for each row rather than one for the whole layer keeps the rows of small weights as
+    precise as the others. Weights, scales and biases take $1{,}427{,}584$ bytes,
+    $1{,}903{,}464$ in base64, in a script the page loads (`images/decoder.js`, about 1.9 MB
+    with the capsules): a script, not a file fetched, works from `file://` too.
 
     The pictures hardly change. `write_decoder` measures the largest change of a pixel over
     the Figure 4 grids of its digits, and `make figures` prints it: on a run of one epoch on
