@@ -2,7 +2,8 @@
 A page's scripts: named in its front matter, copied into the site beside the page and included
 in its `<head>`, deferred and in order, only when the build is told the sources are trusted
 (`--allow-scripts`); otherwise, and for a script that is missing, not JavaScript or outside
-the sources, an error at the front matter's line, and the page renders without it.
+the sources, an error at the front matter's line, and the page renders without it. The server
+of `make serve` passes `--allow-scripts` on to its builds.
 """
 
 import os
@@ -11,6 +12,7 @@ import re
 import pytest
 
 from tests.conftest import build_site
+from tests.test_serve import fetch, free_port, start, stop, wait_for
 from tools import build as build_module
 from tools.errors import BuildFailed, SourceError
 from tools.front_matter import take_front_matter
@@ -146,3 +148,15 @@ def test_scripts_in_the_front_matter_are_a_list_of_names_each_with_the_line_of_i
     with pytest.raises(SourceError, match='m.py:3: the front matter `scripts` must be a list of '
                                           'file names, such as `scripts: \\[widget.js\\]`'):
         take_front_matter('m.py', split('m.py', '"""\n---\nscripts: widget.js\n---\n"""\n'))
+
+
+def test_the_server_includes_scripts_with_allow_scripts_as_make_serve_gives_it(project):
+    with_scripts(project)
+    port = free_port()
+    server = start(project, '--port', str(port), '--allow-scripts')
+    try:
+        assert wait_for(lambda: 'src="widget.js"' in fetch(f'http://127.0.0.1:{port}/tutorial/'
+                                                           'moving.html'))
+        assert 'window.WEIGHTS' in fetch(f'http://127.0.0.1:{port}/tutorial/widget.js')
+    finally:
+        stop(server)
