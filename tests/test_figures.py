@@ -373,7 +373,7 @@ def test_the_page_offers_the_first_correctly_classified_digit_of_each_class():
     assert figures.decoder_digits(labels, (labels + 1) % 10).tolist() == [0]
 
 
-def test_the_decoder_file_holds_the_model_decoder_quantised_and_the_digits_capsules(model, tmp_path):
+def test_the_decoder_file_holds_the_decoder_quantised_and_the_digits_capsules(model, tmp_path):
     images, labels = figures.load_test_set(subset=30)
     predictions = figures.predict(model, images)
     # Every digit right, so that each class the model predicts has its digit
@@ -382,11 +382,12 @@ def test_the_decoder_file_holds_the_model_decoder_quantised_and_the_digits_capsu
     stored = read_decoder(tmp_path / 'decoder.js')
     assert stored['caption'] == 'a caption'
     linears = [module for module in model.decoder if isinstance(module, torch.nn.Linear)]
-    assert [(layer['inputs'], layer['outputs'], layer['activation']) for layer in stored['layers']] \
-        == [(160, 512, 'relu'), (512, 1024, 'relu'), (1024, 784, 'sigmoid')]
+    shapes = [(layer['inputs'], layer['outputs'], layer['activation'])
+              for layer in stored['layers']]
+    assert shapes == [(160, 512, 'relu'), (512, 1024, 'relu'), (1024, 784, 'sigmoid')]
     for layer, linear in zip(stored['layers'], linears):
-        assert torch.equal(stored_weights(layer), figures.quantise(linear.weight)[0].float() *
-                           figures.quantise(linear.weight)[1][:, None])
+        quantised, scales = figures.quantise(linear.weight)
+        assert torch.equal(stored_weights(layer), quantised.float() * scales[:, None])
         assert torch.equal(stored_floats(layer['biases']), linear.bias.detach())
         assert len(base64.b64decode(layer['weights'])) == linear.weight.numel()
     chosen = figures.decoder_digits(predictions, predictions)
