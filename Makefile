@@ -59,7 +59,8 @@ $(ANCHOR_STAMP): $(LABML_NN_WHEEL)
 anchor: $(ANCHOR_STAMP)
 
 # The pictures in labml_nn/capsule_networks/images/, drawn from the checkpoint and log of RUN
-# (a run UUID or folder); run `make docs` after them.
+# (a run UUID or folder), and the run's decoder for the page (decoder.js); run `make docs` after
+# them.
 figures: setup
 	$(PY) -m labml_nn.capsule_networks.figures $(RUN) --out labml_nn/capsule_networks/images
 
@@ -73,10 +74,11 @@ SOURCE_URL ?= https://github.com/capsule-networks-tutorial/annotated-capsules/bl
 SITE_URL ?= https://capsule-networks-tutorial.github.io/annotated-capsules/
 PORT ?= 8000
 # Each is quoted for the shell, so that a quote or a space in one reaches the generator, which
-# refuses it in a line, instead of breaking the command.
+# refuses it in a line, instead of breaking the command. The sources are this repository's own,
+# so their pages' scripts are included (the interactive Figure 4 of figures.py).
 quote = '$(subst ','\'',$(1))'
 SITE_ARGS = labml_nn tools --out docs --source-url $(call quote,$(SOURCE_URL)) \
-	--site-url $(call quote,$(SITE_URL))
+	--site-url $(call quote,$(SITE_URL)) --allow-scripts
 
 .PHONY: docs serve chromium
 

@@ -2,9 +2,13 @@
 The pictures of the tutorial: each figure draws on an untrained model at the size it is read at,
 light and dark; the routing view shows coupling coefficients that sum to one and sit where their
 primary capsules are, the perturbation grid is Figure 4's, and a missing run says so. Each
-picture of the site is shown on one page.
+picture of the site is shown on one page. The decoder written for the page is the model's,
+quantised to a byte a weight within half a step of its row, with the capsules of the first
+right digit of each class.
 """
 
+import base64
+import json
 import re
 import subprocess
 import sys
@@ -255,8 +259,9 @@ def run_folder(tmp_path, model):
 
 def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path, capsys):
     written = figures.main([str(run_folder), '--out', str(tmp_path / 'out'), '--test-subset', '200'])
-    assert sorted(written) == ['architecture', 'perturbations', 'reconstructions', 'routing',
-                               'routing_iterations', 'training_curves']
+    assert sorted(written) == ['architecture', 'decoder', 'perturbations', 'reconstructions',
+                               'routing', 'routing_iterations', 'training_curves']
+    assert written.pop('decoder') == tmp_path / 'out' / 'decoder.js'
     for path in written.values():
         assert path.parent == tmp_path / 'out' and path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
         assert pictures.dark_path(path).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -268,7 +273,7 @@ def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path,
 def test_the_pictures_go_into_the_run_folder_and_a_missing_log_leaves_out_the_curves(run_folder, capsys):
     (run_folder / 'log.jsonl').unlink()
     written = figures.main([str(run_folder / checkpoint.FILE_NAME), '--test-subset', '50'])
-    assert 'training_curves' not in written and len(written) == 5
+    assert 'training_curves' not in written and len(written) == 6
     assert all(path.parent == run_folder / 'figures' for path in written.values())
     assert 'training_curves is left out: ' in capsys.readouterr().err
 
@@ -312,5 +317,86 @@ def test_every_picture_has_a_dark_variant_of_its_size_and_is_narrow_enough_to_be
 
 
 def test_the_pictures_weigh_a_few_hundred_kilobytes_in_all():
-    sizes = {path.name: path.stat().st_size for path in IMAGES.glob('*')}
+    sizes = {path.name: path.stat().st_size for path in IMAGES.glob('*.png')}
     assert sum(sizes.values()) < 800_000, sizes
+
+
+def test_the_page_decoder_is_a_run_decoder_of_under_2_mb_or_says_that_none_is_drawn_yet():
+    text = (IMAGES / 'decoder.js').read_text()
+    assert len(text) < 2_000_000
+    if text.rstrip().endswith('window.CAPSULE_DECODER = null;'):
+        assert 'make figures RUN=' in text
+    else:
+        assert [layer['outputs'] for layer in read_decoder(IMAGES / 'decoder.js')['layers']] == \
+            [512, 1024, 784]
+
+
+def read_decoder(path: Path) -> dict:
+    """What the page reads from the decoder's file: the object `window.CAPSULE_DECODER`."""
+    text = path.read_text()
+    prefix = 'window.CAPSULE_DECODER = '
+    return json.loads(text[text.index(prefix) + len(prefix):].rstrip().removesuffix(';'))
+
+
+def stored_weights(layer: dict) -> torch.Tensor:
+    """A layer's weights as the page computes with them, $s_i q_{ij}$, `[outputs, inputs]`."""
+    quantised = np.frombuffer(base64.b64decode(layer['weights']), dtype=np.int8)
+    scales = np.frombuffer(base64.b64decode(layer['scales']), dtype='<f4')
+    weights = quantised.reshape(layer['outputs'], layer['inputs']).astype(np.float32)
+    return torch.from_numpy(weights * scales[:, None])
+
+
+def stored_floats(encoded: str) -> torch.Tensor:
+    return torch.from_numpy(np.frombuffer(base64.b64decode(encoded), dtype='<f4').copy())
+
+
+def test_quantised_weights_are_bytes_within_half_a_step_of_their_row():
+    weight = torch.randn(64, 300) * torch.logspace(-3, 1, 64)[:, None]
+    weight[5] = 0
+    quantised, scales = figures.quantise(weight)
+    assert quantised.dtype == torch.int8 and scales.shape == (64,)
+    # The largest weight of each row, but the row of zeros, is $\pm 127$
+    largest = quantised.abs().amax(dim=1)
+    assert largest[5] == 0 and (largest[torch.arange(64) != 5] == 127).all()
+    # $|W_{ij} - s_i q_{ij}| \le s_i / 2$, for rows of large and of small weights alike
+    error = (weight - quantised.float() * scales[:, None]).abs()
+    assert (error <= scales[:, None] / 2 * (1 + 1e-5)).all()
+    # A row of zeros stays zeros
+    assert (quantised[5] == 0).all()
+
+
+def test_the_page_offers_the_first_correctly_classified_digit_of_each_class():
+    labels = torch.tensor([7, 2, 1, 7, 2, 0, 1, 3])
+    predictions = torch.tensor([7, 3, 1, 7, 2, 0, 1, 5])
+    # 2 is first right at index 4; 3 is never right
+    assert figures.decoder_digits(labels, predictions).tolist() == [5, 2, 4, 0]
+    assert figures.decoder_digits(labels, (labels + 1) % 10).tolist() == [0]
+
+
+def test_the_decoder_file_holds_the_decoder_quantised_and_the_digits_capsules(model, tmp_path):
+    images, labels = figures.load_test_set(subset=30)
+    predictions = figures.predict(model, images)
+    # Every digit right, so that each class the model predicts has its digit
+    error = figures.write_decoder(model, images, predictions, predictions, 'a caption',
+                                  tmp_path / 'decoder.js')
+    stored = read_decoder(tmp_path / 'decoder.js')
+    assert stored['caption'] == 'a caption'
+    linears = [module for module in model.decoder if isinstance(module, torch.nn.Linear)]
+    shapes = [(layer['inputs'], layer['outputs'], layer['activation'])
+              for layer in stored['layers']]
+    assert shapes == [(160, 512, 'relu'), (512, 1024, 'relu'), (1024, 784, 'sigmoid')]
+    for layer, linear in zip(stored['layers'], linears):
+        quantised, scales = figures.quantise(linear.weight)
+        assert torch.equal(stored_weights(layer), quantised.float() * scales[:, None])
+        assert torch.equal(stored_floats(layer['biases']), linear.bias.detach())
+        assert len(base64.b64decode(layer['weights'])) == linear.weight.numel()
+    chosen = figures.decoder_digits(predictions, predictions)
+    assert [digit['test_index'] for digit in stored['digits']] == chosen.tolist()
+    with torch.no_grad():
+        digit_capsules = model(images[chosen])[0]
+    for digit, capsules in zip(stored['digits'], digit_capsules):
+        assert digit['capsule'] == capsules[digit['label']].tolist()
+        image = np.frombuffer(base64.b64decode(digit['image']), dtype=np.uint8)
+        assert (image == (images[digit['test_index'], 0] * 255).round().flatten().numpy()).all()
+    # The page's decoder draws Figure 4 within a level of 255 of the model's
+    assert 0 < error < 1 / 255

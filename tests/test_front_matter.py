@@ -58,7 +58,7 @@ def test_an_unknown_key_is_left_out_with_a_warning_at_its_line_that_names_the_ke
     assert take_front_matter('m.py', sections, problems) == {'title': 'T'}
     assert [str(problem) for problem in problems] == [
         'm.py:4: warning: unknown front matter key `redirect`, left out; the keys are title, '
-        'summary']
+        'summary, scripts']
 
 
 def test_without_front_matter_the_first_heading_is_the_title_and_the_first_paragraph_the_summary():

@@ -213,6 +213,12 @@ CASES = [
               'outputs': [{'output_type': 'display_data', 'metadata': {},
                            'data': {'image/svg+xml': [SCRIPT_SVG]}}]}])),
          r'^home/hostile\.ipynb:\d+: picture 1 of the outputs of cell 1 holds a <script>'),
+    Case('a script named in the front matter, without --allow-scripts',
+         lambda project: (write(project / 'home/evil.js', 'alert(1);\n'),
+                          write(project / 'home/hostile.md',
+                                '---\nscripts: [evil.js]\n---\n# Hostile\n')),
+         r'^home/hostile\.md:2: the script evil\.js is left out of the page: scripts run in '
+         r"readers' browsers, so the build includes them only when given --allow-scripts"),
     # Symbolic links out of the sources.
     Case('a source that is a symbolic link out of the sources',
          lambda project: link(project, 'home/leak.md', project / 'outside/secret.md'),
@@ -234,6 +240,13 @@ CASES = [
                           page('[the file](elsewhere/secret.pdf)')(project)),
          r'^home/hostile\.md:3: the link elsewhere/secret\.pdf leads to home/elsewhere/secret\.'
          r'pdf, a symbolic link to \S+/outside/secret\.pdf, outside its source folder'),
+    Case('a script that is a symbolic link out of the sources, with --allow-scripts',
+         lambda project: (link(project, 'home/leak.js', project / 'outside/secret.md'),
+                          write(project / 'home/hostile.md',
+                                '---\nscripts: [leak.js]\n---\n# Hostile\n')),
+         r'^home/hostile\.md:2: the script leak\.js is left out of the page: home/leak\.js is a '
+         r'symbolic link to \S+/outside/secret\.md, outside its source folder',
+         options=('--allow-scripts',)),
     Case('a source that is a symbolic link to nothing',
          lambda project: link(project, 'home/dead.md', project / 'nowhere.md'),
          r'^home/dead\.md: is a symbolic link to nothing \(\S+nowhere\.md\)'),

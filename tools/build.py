@@ -20,7 +20,7 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
 3. typeset every new formula with [KaTeX, in one process](katex.html), and meanwhile
    [highlight](highlight.html) the code;
 4. check the links and images of the notes against the site, and read the
-   [size and dark variant](images.html) of each image;
+   [size and dark variant](images.html) of each image, and the [scripts](#scripts) of a page;
 5. [write the pages](page.html), copy [the other files](assets.html), write
    [the sitemap](sitemap.html), and delete what the site no longer holds.
 
@@ -127,14 +127,16 @@ PageNotes = List[List[ParsedNotes]]
 
 def build(project: Path, roots: List[str], out: Path, cache: Path,
           site_url: str = SITE_URL, source_url: str = SOURCE_URL, *,
-          site_name: Optional[str] = None, strict: bool = True) -> Report:
+          site_name: Optional[str] = None, strict: bool = True,
+          allow_scripts: bool = False) -> Report:
     """
     ## The steps
 
     Builds the site of the sources in `roots` (folders relative to `project`) into `out`,
     keeping its cache in `cache`. `site_name` names the site (by default, the title of its
     home page). A strict build raises `BuildFailed` on any problem, before writing anything;
-    otherwise the problems are in the report.
+    otherwise the problems are in the report. `allow_scripts` says that the sources are
+    trusted to run [scripts](#scripts) on their pages.
     """
     start = time.perf_counter()
     project, out, cache = Path(project), Path(out), Path(cache)
@@ -149,14 +151,18 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     site = _with_home(pages, roots, site_name)
     home = next(page for page in site if page.output == HOME)
     config = SiteConfig(site_name or home.title, site_url, source_url, preview_image(home))
-    keys = _keys(project, roots, site, config, generator)
+    keys = _keys(project, roots, site, config, generator, allow_scripts)
     stale = [page for page in site if not _up_to_date(page, keys[page.output], manifest, out)]
     parsed, problems, math = _parse_and_typeset(stale, cache)
 
     assets = _check_references(project, site, stale, parsed, problems, failed)
+    scripts = {}
     for page in stale:
         problems[page.output].extend(describe_images(project, page, parsed[page.output],
                                                      assets[page.output]))
+        requested = read.get(str(page.source), {}).get('scripts', [])
+        scripts[page.output] = _scripts(project, page, requested, allow_scripts,
+                                        problems[page.output], assets[page.output])
     rendering = {page.output for page in stale}
     for page in site:
         if page.output in rendering:
@@ -176,7 +182,8 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
         sections = parsed[page.output]
         notes = [Markup(''.join(render(notes, math) for notes in section)) for section in sections]
         formulas = sum(len(notes.formulas) for section in sections for notes in section)
-        html = render_page(page, notes, navigations[page.output], config, formulas > 0, site)
+        html = render_page(page, notes, navigations[page.output], config, formulas > 0, site,
+                           scripts[page.output])
         written[page.output] = html.encode()
         manifest[str(page.output)] = {
             'key': keys[page.output], 'sha': _digest(written[page.output]), 'formulas': formulas,
@@ -274,6 +281,7 @@ def _read(page: Page, digest: str) -> dict:
     name = page.source.parent.name if page.is_index else page.source.name
     title, summary = title_and_summary(sections, meta, name) if sections else ('', '')
     return {'digest': digest, 'failed': False, 'title': title, 'summary': summary,
+            'scripts': meta.get('scripts', []),
             'problems': [_stored(problem) for problem in found],
             'sections': [[[[notes.text, notes.line, notes.kind] for notes in section.notes],
                           section.code] for section in sections]}
@@ -305,9 +313,10 @@ def _generator() -> str:
 
 
 def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig,
-          generator: str) -> Dict[PurePosixPath, str]:
+          generator: str, allow_scripts: bool) -> Dict[PurePosixPath, str]:
     """
-    The key of each page: a digest of everything its HTML depends on.
+    The key of each page: a digest of everything its HTML depends on, whether scripts are
+    allowed included.
     """
     # Each file by its name, and a symbolic link with where it leads.
     files = sorted((str(path.relative_to(project)), os.readlink(path) if path.is_symlink() else '')
@@ -316,7 +325,8 @@ def _keys(project: Path, roots: List[str], pages: List[Page], config: SiteConfig
     site = [(str(page.output), str(page.source), page.title, page.summary)
             for page in reading_order(pages)]
     images = image_sizes(project, roots)
-    shared = _digest(json.dumps([generator, files, site, config.__dict__, images]).encode())
+    shared = _digest(json.dumps([generator, files, site, config.__dict__, images,
+                                 allow_scripts]).encode())
     return {page.output: _digest((shared + page.text).encode()) for page in pages}
 
 
@@ -474,6 +484,83 @@ def _resolve(project: Path, page: Page, reference: Reference, ids: Set[str],
     return in_site, in_project
 
 
+# The name of a script: letters, digits, `_`, `-`, `.` and `/`, and `.js` at the end, so that
+# it needs no escaping in an address.
+SCRIPT_NAME = re.compile(r'[A-Za-z0-9_./-]+\.js')
+
+
+def _scripts(project: Path, page: Page, requested: List[Tuple[str, int]], allowed: bool,
+             problems: List[SourceError],
+             assets: Dict[PurePosixPath, PurePosixPath]) -> List[PurePosixPath]:
+    """
+    ## Scripts
+
+    No script written in the notes reaches a page: [they are sanitised](sanitise.html). A
+    page that needs one, a picture that the reader moves say, names its files in its
+    [front matter](front_matter.html) instead:
+
+    ```yaml
+    scripts: [images/weights.js, widget.js]
+    ```
+
+    Each is a `.js` file at the given place relative to the source, below its source folder;
+    the build copies it to the same place relative to the page, as it copies an image, and
+    includes it in the page's `<head>` as `<script defer src="widget.js">`, in the order
+    given. Deferred scripts run in that order once the page is read, so a script may use what
+    an earlier one defined, and may find and change any element of the page. A script asks no
+    other host for anything: it is a file of the site.
+
+    A script runs in its readers' browsers, with the rights of the site's address, so it is
+    the site's own code, not notes: a source someone else wrote must not bring one in. The
+    build includes scripts only when it is told that the sources are trusted, with
+    `--allow-scripts` (`make docs` and `make serve` give it). Without it, and for a file that
+    is not there, is not a `.js`, or leads out of the source folder, each script is an error at
+    the line of `scripts:`, and is left out of the page; the page still renders, and reads as
+    it would without JavaScript.
+
+    Returns the scripts to include, by their path in the site, and adds each to the page's
+    `assets`, the files to copy.
+    """
+    included = []
+    for name, line in requested:
+        try:
+            in_site, in_project = _script(project, page, name, line, allowed)
+        except SourceError as error:
+            problems.append(error)
+            continue
+        assets[in_site] = in_project
+        included.append(in_site)
+    return included
+
+
+def _script(project: Path, page: Page, name: str, line: int,
+            allowed: bool) -> Tuple[PurePosixPath, PurePosixPath]:
+    """
+    Where the script `name` of a page is: `(path in the site, path in the project)`; a
+    `SourceError` at `line` that says why it is left out.
+    """
+    def refused(why: str) -> SourceError:
+        return SourceError(page.source, line, f'the script {name} is left out of the page: {why}')
+
+    if not allowed:
+        raise refused('scripts run in readers\' browsers, so the build includes them only when '
+                      'given --allow-scripts (make docs gives it); give it if you trust these '
+                      'sources')
+    if not SCRIPT_NAME.fullmatch(name) or name.startswith('/'):
+        raise refused('give the relative path of a .js file, in letters, digits, _, -, . and /')
+    in_site = _normalise(page.output.parent / name)
+    in_project = _normalise(page.source.parent / name)
+    if in_site is None or in_project is None or not in_project.is_relative_to(page.root):
+        raise refused(f'it leads out of {page.root}/, out of the site')
+    file = project / in_project
+    if not file.is_file():
+        raise refused(f'{in_project} does not exist')
+    real = outside(project, str(page.root), file)
+    if real is not None:
+        raise refused(f'{in_project} is a symbolic link to {real}, {OUTSIDE}')
+    return in_site, in_project
+
+
 def _normalise(path: PurePosixPath):
     """
     A path with its `..` and `.` resolved; `None` when it climbs above its start.
@@ -585,6 +672,9 @@ def main(arguments: List[str] = None) -> int:
                              'problem; still exits with 1 when anything was reported')
     parser.add_argument('--site-name', help='the name of the site on every page (default: the '
                                             'title of the home page)')
+    parser.add_argument('--allow-scripts', action='store_true',
+                        help='include the scripts that pages name in their front matter; they '
+                             'run in readers\' browsers, so give it only for sources you trust')
     parser.add_argument('--site-url', default=SITE_URL,
                         help=f'where the site is published (default: {SITE_URL})')
     parser.add_argument('--source-url', default=SOURCE_URL,
@@ -594,7 +684,7 @@ def main(arguments: List[str] = None) -> int:
     try:
         report = build(Path.cwd(), options.roots, Path(options.out), Path(options.cache),
                        options.site_url, options.source_url, site_name=options.site_name,
-                       strict=not options.keep_going)
+                       strict=not options.keep_going, allow_scripts=options.allow_scripts)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
         print(f'{_tally(failure.errors)}: nothing was written; --keep-going renders every page '

@@ -23,10 +23,14 @@ out of the notes, so the reader sees it only through its effects.
 A page without a `title` takes the text of its first heading, the way a reader would name
 it, and only a page without headings is named by its file. A page without a `summary` takes
 the first paragraph of its module docstring, if it is text (no formula, no picture).
+
+A third key, `scripts`, lists the JavaScript files beside the source that the page runs, such
+as `scripts: [widget.js]`: the notes cannot hold a script, and [the build](build.html#scripts)
+includes these only when told that the sources are trusted.
 """
 
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
 import yaml
 
@@ -35,17 +39,18 @@ from tools.markdown import outline
 from tools.split import Section
 
 # The keys a page may set; any other is most likely a typo, and is reported.
-KEYS = ('title', 'summary')
+KEYS = ('title', 'summary', 'scripts')
 # The longest summary taken from a paragraph, in characters.
 SUMMARY_LENGTH = 300
 
 
-def take_front_matter(path: Path, sections: List[Section],
-                      problems: List[SourceError] = None) -> Dict[str, str]:
+def take_front_matter(path: Path, sections: List[Section], problems: List[SourceError] = None
+                      ) -> Dict[str, Union[str, List[Tuple[str, int]]]]:
     """
     The front matter of the module docstring (the notes of kind `module`, in the first section),
     removed from it; `{}` when there is none. An unknown key is left out, with a warning in
-    `problems`.
+    `problems`. `title` and `summary` are text; `scripts` is a list of file names, each with
+    the line of its key, for the build's messages.
 
     The removed lines are replaced by empty lines, so that the lines after them keep their
     numbers for error messages.
@@ -91,10 +96,19 @@ def take_front_matter(path: Path, sections: List[Section],
             warn(problems, SourceWarning(path, keys.get(str(key), first),
                                          f'unknown front matter key `{key}`, left out; the keys '
                                          f'are {", ".join(KEYS)}'))
+        elif key == 'scripts':
+            if not (isinstance(value, list) and all(isinstance(name, str) for name in value)):
+                raise SourceError(path, keys.get(key, first),
+                                  'the front matter `scripts` must be a list of file names, '
+                                  'such as `scripts: [widget.js]`')
         elif not isinstance(value, str):
             raise SourceError(path, first, f'the front matter `{key}` must be text')
     notes.text = '\n' * (closing + 1) + '\n'.join(lines[closing + 1:])
-    return {key: ' '.join(value.split()) for key, value in meta.items() if key in KEYS}
+    taken = {key: ' '.join(value.split()) for key, value in meta.items()
+             if key in ('title', 'summary')}
+    if 'scripts' in meta:
+        taken['scripts'] = [(name, keys.get('scripts', first)) for name in meta['scripts']]
+    return taken
 
 
 def title_and_summary(sections: List[Section], meta: Dict[str, str],

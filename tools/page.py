@@ -18,7 +18,7 @@ file. Around them:
 * a footer, with the site's name, the source and a way back to the top;
 * in the `<head>`: the title, the description, the icon, and the Open Graph and Twitter tags
   that previews of a shared link read, with the page's picture: its first image, or else the
-  home page's.
+  home page's; and the page's [scripts](build.html#scripts), if the build allows them.
 
 Pages link to each other and to the stylesheets with relative links, so that the site works
 from any address, and from the file system. The only absolute addresses are those of the
@@ -222,12 +222,13 @@ ENVIRONMENT.filters.update(summary_html=summary_html, summary_text=summary_text)
 
 
 def render_page(page: Page, notes: List[Markup], navigation: Navigation, config: SiteConfig,
-                has_math: bool, all_pages: List[Page]) -> str:
+                has_math: bool, all_pages: List[Page],
+                scripts: List[PurePosixPath] = ()) -> str:
     """
     ## Filling the template
 
     `notes` holds the HTML of each section's notes. The home page also lists every page of the
-    site.
+    site. `scripts` are the files, by their path in the site, that the page runs.
     """
     outputs: Dict[int, List[Output]] = {}
     if page.source.suffix == '.ipynb':
@@ -261,5 +262,6 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
         headings=page_headings if count >= CONTENTS_MIN_HEADINGS else [],
         source_link=f'{config.source_url.rstrip("/")}/{page.source}',
         contents=contents(all_pages) if is_home else [],
+        scripts=scripts,
         href=lambda target: href(page.output, PurePosixPath(target)),
     )

@@ -73,7 +73,7 @@ def rebuild(project: Path, options) -> None:
     """
     try:
         report = build(project, options.roots, Path(options.out), Path(options.cache),
-                       options.site_url, options.source_url)
+                       options.site_url, options.source_url, allow_scripts=options.allow_scripts)
     except (BuildFailed, BuildError, SourceError) as error:
         print(error, file=sys.stderr, flush=True)
         return
@@ -148,6 +148,8 @@ def main(arguments: List[str] = None) -> int:
     parser.add_argument('--port', type=int, default=8000)
     parser.add_argument('--site-url', default=SITE_URL)
     parser.add_argument('--source-url', default=SOURCE_URL)
+    parser.add_argument('--allow-scripts', action='store_true',
+                        help="the build's --allow-scripts: include the pages' scripts")
     options = parser.parse_args(arguments)
     project = Path.cwd()
     watched = [project / root for root in options.roots] + [GENERATOR]
