@@ -77,14 +77,19 @@ def test_command_line_overrides_are_typed():
                          'gradient_through_routing': False}
 
 
-def test_help_gives_the_usage_and_lists_every_config_with_its_default(capsys):
+def test_help_gives_the_usage_and_lists_every_config_a_user_sets_with_its_default(capsys):
     experiment.main(['--help'])
     text = capsys.readouterr().out
-    assert text.startswith('usage: python -m labml_nn.capsule_networks.mnist [key=value ...]\n')
-    assert '--resume RUN' in text and '--evaluate RUN' in text
+    assert text.startswith('usage: python -m labml_nn.capsule_networks.mnist '
+                           '[--pause-after SECONDS] [key=value ...]\n')
+    assert '--resume RUN' in text and '--evaluate RUN' in text and '--pause-after' in text
     for line in ('epochs=30', 'batch_size=512', 'routing_iterations=3', 'reconstruction_weight=0.0005',
-                 'device=auto    [auto | cpu | cuda | mps | cuda:0 | cuda:1 |', 'schedule=one_cycle    [one_cycle | constant]'):
+                 'device=auto    [auto | cpu | cuda | mps | cuda:0 | cuda:1 |', 'schedule=one_cycle    [one_cycle | constant]',
+                 'valid_every=0', 'curve_start=0', 'train_subset=0', 'data_path='):
         assert line in text
+    # The experiment's own objects, computed from the configs, are not listed
+    for name in ('forward', 'generator', 'train_data', 'test_digits', 'valid_data'):
+        assert f'\n  {name}=' not in text
 
 
 def test_a_mistake_on_the_command_line_ends_the_process_with_one_line_and_no_traceback(logs):

@@ -235,15 +235,22 @@ def test_a_missing_checkpoint_gives_one_clear_message_and_no_traceback(tmp_path)
     assert 'Traceback' not in result.stderr
 
 
-def test_a_command_line_without_a_run_shows_the_usage():
-    with pytest.raises(figures.UsageError, match='which run'):
-        figures.main([])
-    with pytest.raises(figures.UsageError, match='--test-subset takes a number'):
-        figures.main(['run', '--test-subset', 'all'])
+@pytest.mark.parametrize('arguments, message', [
+    ([], 'the following arguments are required: RUN'),
+    (['run', '--test-subset', 'all'], "argument --test-subset: takes a number of test digits, "
+                                      "not 'all'"),
     # More digits than the test set has is a mistake, not a way to say "all of them"
-    with pytest.raises(figures.UsageError, match='--test-subset 10001: the MNIST test set has '
-                                                 '10,000 digits; give at most 10000'):
-        figures.main(['run', '--test-subset', '10001'])
+    (['run', '--test-subset', '10001'], 'argument --test-subset: 10001: the MNIST test set has '
+                                        '10,000 digits; give at most 10000'),
+    (['run', 'another-run'], 'unrecognized arguments: another-run'),
+])
+def test_a_command_line_that_cant_be_used_shows_the_usage_and_exits_with_2(arguments, message,
+                                                                           capsys):
+    with pytest.raises(SystemExit) as exit:
+        figures.main(arguments)
+    assert exit.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith('usage: python -m labml_nn.capsule_networks.figures') and message in error
 
 
 @pytest.fixture
@@ -282,7 +289,9 @@ def test_a_run_of_the_baseline_is_refused_with_a_message_that_names_it(tmp_path)
     checkpoint.save(tmp_path / checkpoint.FILE_NAME, {
         'epoch': 1, 'global_step': 64, 'train_seconds': 1.0, 'overrides': {'model': 'baseline'},
         'state': {'model': {}}})
-    with pytest.raises(figures.UsageError, match='a run of the baseline CNN'):
+    with pytest.raises(checkpoint.CheckpointError, match='is a run of model=baseline, not '
+                                                         'model=capsnet: give a run of '
+                                                         'model=capsnet'):
         figures.load_run(str(tmp_path))
 
 

@@ -60,7 +60,6 @@ from matplotlib.figure import Figure
 from labml_nn.capsule_networks import affine, multi_mnist
 from labml_nn.capsule_networks.multi_mnist import MultiMNISTBatch, both_correct
 from labml_nn.helpers import checkpoint
-from labml_nn.helpers.checkpoint import CheckpointError
 from labml_nn.helpers.pictures import Panel, panels_figure, save_light_and_dark
 from labml_nn.helpers.runner import Experiment, TrainedRun, positive, run_command
 
@@ -73,15 +72,15 @@ FIRST_COLOUR = torch.tensor([1.0, 0.5, 0.0])
 SECOND_COLOUR = torch.tensor([0.0, 0.5, 1.0])
 
 
-def load_run(experiment: Experiment, run: str, test_subset: int) -> TrainedRun:
+def load_run(experiment: Experiment, run: str, model: str, test_subset: int) -> TrainedRun:
     """
-    The run `run` of `experiment`, on the CPU, in 32-bit floats, its test sets cut to their first
-    `test_subset` examples.
+    The run `run` of `model` in `experiment`, on the CPU, in 32-bit floats, its test sets cut to
+    their first `test_subset` examples.
     """
     settings = {'device': 'cpu', 'precision': 'fp32', 'compile': 'off', 'valid_subset': test_subset}
     if experiment is affine.EXPERIMENT:
         settings['affine_subset'] = test_subset
-    return experiment.load(run, **settings)
+    return experiment.load(run, model, **settings)
 
 
 def pairs_text(pair: torch.Tensor, marked: int = -1) -> str:
@@ -214,10 +213,7 @@ def draw_multi_mnist(run: str, out: Path, test_subset: int) -> List[Path]:
     """
     Figure 5 from the CapsNet's run `run` of the MultiMNIST experiment.
     """
-    trained = load_run(multi_mnist.EXPERIMENT, run, test_subset)
-    if trained.model_name != 'capsnet':
-        raise CheckpointError(f'{run} is a run of the baseline; Figure 5 needs a run of the '
-                              'CapsNet')
+    trained = load_run(multi_mnist.EXPERIMENT, run, 'capsnet', test_subset)
     batches = list(trained.conf.valid_batches())
     correct = sum(trained.conf.step(batch, False)['accuracy'].item() for batch in batches)
     total = sum(len(batch.labels) for batch in batches)
@@ -235,10 +231,8 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
     The affine examples from the two runs of the affine experiment, the CapsNet's and the
     baseline's.
     """
-    runs = [load_run(affine.EXPERIMENT, run, test_subset) for run in (capsnet_run, baseline_run)]
-    if [run.model_name for run in runs] != ['capsnet', 'baseline']:
-        raise CheckpointError('give a run of the CapsNet, then a run of the baseline; these are '
-                              f'runs of model={runs[0].model_name} and model={runs[1].model_name}')
+    runs = [load_run(affine.EXPERIMENT, run, model, test_subset)
+            for run, model in ((capsnet_run, 'capsnet'), (baseline_run, 'baseline'))]
     summaries, affine_predictions = [], []
     for run in runs:
         translated = predictions_of(run, run.conf.valid_batches())

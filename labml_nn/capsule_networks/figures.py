@@ -36,12 +36,12 @@ for the light and the dark theme ([how](../helpers/pictures.html)). They also wr
 decoder of the run, for the page to run ([the decoder in the page](#the-decoder-in-the-page)).
 """
 
+import argparse
 import base64
 import copy
 import json
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -52,13 +52,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
-from labml_nn.capsule_networks.mnist import EXPERIMENT_NAME, MNISTCapsuleNetworkModel
-from labml_nn.helpers import checkpoint, mnist
+from labml_nn.capsule_networks import mnist
+from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
+from labml_nn.helpers import checkpoint
+from labml_nn.helpers import mnist as mnist_files
 from labml_nn.helpers.device import choose_device
-from labml_nn.helpers.mnist import MNISTDataError
 from labml_nn.helpers.pictures import (DPI, Box, Panel, box_diagram, diverging_colour_map,
-                                       panels_figure, save_light_and_dark, show_grid)
+                                       panels_figure, save, save_light_and_dark, show_grid)
 from labml_nn.helpers.run_log import RunLogError, read_log
+from labml_nn.helpers.runner import TrainedRun, run_command
 
 # The perturbations of Figure 4: $-0.25, -0.20, \dots, 0.25$, eleven values
 PERTURBATIONS = torch.linspace(-0.25, 0.25, 11)
@@ -75,55 +77,17 @@ DECODER_HEADER = """\
 """
 
 
-class UsageError(ValueError):
+def load_run(run: str, device: str = 'cpu') -> TrainedRun:
     """
-    A command line that can't be used; the message says what is wrong.
+    The run `run` of the MNIST experiment's CapsNet (a run UUID, a run folder or a checkpoint
+    file), [loaded as every script loads a run](../helpers/runner.html#loading-a-run): its model
+    built with the configs the run was started with, its weights in 32-bit floats, on `device`.
     """
+    return mnist.EXPERIMENT.load(run, 'capsnet', device=device, precision='fp32',
+                                 compile='off')
 
 
-@dataclass
-class Run:
-    """
-    ## A trained run
-
-    The model of a checkpoint, and where it came from.
-    """
-    # The model with the checkpoint's weights, in evaluation mode
-    model: MNISTCapsuleNetworkModel
-    # The checkpoint file and the run folder it lies in
-    checkpoint_path: Path
-    # The number of epochs the checkpoint was trained for
-    epochs: int
-    # The configs the run was started with on the command line
-    overrides: Dict
-
-    @property
-    def folder(self) -> Path:
-        return self.checkpoint_path.parent
-
-
-def load_run(run: str, device: torch.device = torch.device('cpu')) -> Run:
-    """
-    The model of the checkpoint of `run`: a run UUID, a run folder or a checkpoint file. It is
-    built with the routing configs the run was started with, its weights in 32-bit floats.
-    """
-    path = checkpoint.find(run, EXPERIMENT_NAME)
-    state = checkpoint.load(path, device)
-    overrides = state['overrides']
-    if overrides.get('model') == 'baseline':
-        raise UsageError(f'{path} is a run of the baseline CNN (model=baseline); these pictures '
-                         'are of the CapsNet: give a run of model=capsnet')
-    # The configs that shape the model; the others keep the defaults of the model's constructor,
-    # which are those of the experiment.
-    model_configs = {key: overrides[key] for key in overrides
-                     if key in ('routing_iterations', 'gradient_through_routing')}
-    model = MNISTCapsuleNetworkModel(**model_configs).to(device)
-    model.load_state_dict(state['state']['model'])
-    model.eval()
-    return Run(model, path, state['epoch'], overrides)
-
-
-def check_run(run: Run):
+def check_run(run: TrainedRun):
     """
     Refuse, before any picture is drawn, a run whose pictures would be wrong: a checkpoint whose
     weights are not numbers (`nan` or infinite, from a run that diverged) or a log with such values.
@@ -147,13 +111,13 @@ def check_run(run: Run):
                                   'run.')
 
 
-def load_test_set(data_path: Path = mnist.DEFAULT_ROOT, subset: int = 0,
+def load_test_set(data_path: Path = mnist_files.DEFAULT_ROOT, subset: int = 0,
                   device: torch.device = torch.device('cpu')) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     The MNIST test set, the first `subset` digits when `subset > 0`: images `[n, 1, 28, 28]` in
     $[0, 1]$ and labels `[n]`.
     """
-    images, labels = mnist.load(Path(data_path), train=False, subset=subset)
+    images, labels = mnist_files.load(Path(data_path), train=False, subset=subset)
     return images.unsqueeze(1).to(device).float() / 255, labels.to(device)
 
 
@@ -167,12 +131,12 @@ def predict(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
     return torch.cat([model(batch)[2] for batch in images.split(batch_size)])
 
 
-def caption(run: Run, accuracy: float, n_test: int) -> str:
+def caption(run: TrainedRun, accuracy: float, n_test: int) -> str:
     """
     The line each picture carries: how long the model was trained and how well it does.
     """
-    epochs = f'{run.epochs} epoch' + ('' if run.epochs == 1 else 's')
-    return f'after {epochs}: {accuracy:.2%} test accuracy on {n_test:,} MNIST test digits'
+    return (f'after {run.described}: {accuracy:.2%} test accuracy on {n_test:,} MNIST test '
+            'digits')
 
 
 def headline(name: str, title: str) -> str:
@@ -227,6 +191,21 @@ def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor
                             row_labels=['', 'from prediction', 'from label']))
     return panels_figure(panels, headline('Reconstructions', title), scale,
                          left=110, right=120, between=30, bottom=40)
+
+
+@torch.no_grad()
+def save_reconstructions(model: MNISTCapsuleNetworkModel,
+                         test_digits: Tuple[torch.Tensor, torch.Tensor], path: Path,
+                         n_test: int = 1000):
+    """
+    The reconstructions of the first `n_test` of `test_digits` (images `[n, 28, 28]` of `uint8`,
+    and labels), in the light theme, to `path`: the picture every run of the experiment ends
+    with.
+    """
+    model.eval()
+    images, labels = test_digits[0][:n_test].unsqueeze(1).float() / 255, test_digits[1][:n_test]
+    predictions = predict(model, images)
+    save(reconstructions_figure(model, images, labels, predictions), path)
 
 
 @torch.no_grad()
@@ -646,7 +625,7 @@ def architecture_figure() -> Figure:
                        r'reconstruction loss: $0.0005 \cdot \Sigma_p (\hat{x}_p - x_p)^2$')
 
 
-def draw_all(run: Run, out: Path, test_subset: int = 0,
+def draw_all(run: TrainedRun, out: Path, test_subset: int = 0,
              device: torch.device = torch.device('cpu'), examples: int = 100) -> Dict[str, Path]:
     """
     ## All the pictures
@@ -655,8 +634,7 @@ def draw_all(run: Run, out: Path, test_subset: int = 0,
     of the page. `examples` is the number of test digits the routing means are taken over.
     Returns the light files, by picture, and the decoder's file under `decoder`.
     """
-    images, labels = load_test_set(run.overrides.get('data_path', mnist.DEFAULT_ROOT),
-                                   test_subset, device)
+    images, labels = load_test_set(run.conf.data_path, test_subset, device)
     predictions = predict(run.model, images)
     accuracy = (predictions == labels).float().mean().item()
     title = caption(run, accuracy, len(labels))
@@ -692,70 +670,53 @@ def draw_all(run: Run, out: Path, test_subset: int = 0,
     return written
 
 
-USAGE = """usage: python -m labml_nn.capsule_networks.figures RUN [--out FOLDER] [--test-subset N]
-                                                  [--device DEVICE]
-
-Draws the pictures of the capsule tutorial, light and dark, from a run of
-labml_nn.capsule_networks.mnist. RUN is a run UUID, a run folder or a checkpoint file.
-  --out FOLDER       where the pictures go (default: RUN's folder/figures); the site's pictures
-                     are in labml_nn/capsule_networks/images
-  --test-subset N    test on the first N test digits only (default: all 10,000)
-  --device DEVICE    auto, cpu or cuda (default: cpu)"""
-
-
-def _parse_command_line(arguments: List[str]) -> Dict:
+def _test_subset(text: str) -> int:
     """
-    The run and the options, or a `UsageError` that says what is wrong.
+    `--test-subset`: a number of test digits, from $0$ (all of them) to the $10{,}000$ there are.
     """
-    options = {'out': None, 'test-subset': '0', 'device': 'cpu'}
-    run = None
-    remaining = list(arguments)
-    while remaining:
-        argument = remaining.pop(0)
-        if argument.startswith('--'):
-            if argument[2:] not in options or not remaining:
-                raise UsageError(f'{argument} is not an option, or lacks its value')
-            options[argument[2:]] = remaining.pop(0)
-        elif run is None:
-            run = argument
-        else:
-            raise UsageError(f'one run at a time; {argument} is a second')
-    if run is None:
-        raise UsageError('which run? Give a run UUID, a run folder or a checkpoint file')
-    if not options['test-subset'].isdigit():
-        raise UsageError(f'--test-subset takes a number of test digits, '
-                         f'not {options["test-subset"]}')
-    test_subset = int(options['test-subset'])
-    if test_subset > mnist.TEST_IMAGES:
-        raise UsageError(f'--test-subset {test_subset}: the MNIST test set has '
-                         f'{mnist.TEST_IMAGES:,} digits; give at most {mnist.TEST_IMAGES}, or '
-                         'leave it out to test on all')
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f'takes a number of test digits, not {text!r}')
+    if int(text) > mnist_files.TEST_IMAGES:
+        raise argparse.ArgumentTypeError(
+            f'{text}: the MNIST test set has {mnist_files.TEST_IMAGES:,} digits; give at most '
+            f'{mnist_files.TEST_IMAGES}, or leave it out to test on all')
+    return int(text)
+
+
+def _device(name: str) -> str:
+    """
+    `--device`: a device this machine has.
+    """
     try:
-        device = choose_device(options['device'])
+        choose_device(name)
     except ValueError as error:
-        raise UsageError(str(error)) from None
-    return {'run': run, 'out': options['out'], 'test_subset': test_subset, 'device': device}
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
 
 
 def main(arguments: List[str]) -> Dict[str, Path]:
     """
     Draw the pictures of the run the command line names.
     """
-    parsed = _parse_command_line(arguments)
-    run = load_run(parsed['run'], parsed['device'])
+    parser = argparse.ArgumentParser(
+        prog='python -m labml_nn.capsule_networks.figures',
+        description='Draws the pictures of the capsule tutorial, light and dark, from a run of '
+                    'labml_nn.capsule_networks.mnist. RUN is a run UUID, a run folder or a '
+                    'checkpoint file.')
+    parser.add_argument('run', metavar='RUN')
+    parser.add_argument('--out', type=Path, help="where the pictures go (default: RUN's "
+                        "folder/figures); the site's are in labml_nn/capsule_networks/images")
+    parser.add_argument('--test-subset', type=_test_subset, default=0, metavar='N',
+                        help='test on the first N test digits only (default: all 10,000)')
+    parser.add_argument('--device', type=_device, default='cpu',
+                        help='auto, cpu or cuda (default: cpu)')
+    args = parser.parse_args(arguments)
+    run = load_run(args.run, args.device)
     check_run(run)
-    out = Path(parsed['out']) if parsed['out'] else run.folder / 'figures'
     with torch.no_grad():
-        return draw_all(run, out, parsed['test_subset'], parsed['device'])
+        return draw_all(run, args.out or run.folder / 'figures', args.test_subset,
+                        run.conf.device)
 
 
 if __name__ == '__main__':
-    if '--help' in sys.argv or '-h' in sys.argv:
-        print(USAGE)
-        sys.exit()
-    try:
-        main(sys.argv[1:])
-    except UsageError as error:
-        sys.exit(f'error: {error}\n\n{USAGE}')
-    except (checkpoint.CheckpointError, MNISTDataError, RunLogError) as error:
-        sys.exit(f'error: {error}')
+    run_command(main, sys.argv[1:])

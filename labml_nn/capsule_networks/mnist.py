@@ -68,7 +68,6 @@ from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import ConfigError, OneOf, Range
 from labml_nn.helpers.data import MNISTConfigs
 from labml_nn.helpers.precision import choose as choose_precision
-from labml_nn.helpers.reconstructions import save_reconstructions
 from labml_nn.helpers.runner import Experiment
 
 # The name of the experiment, and of its folder under `logs/`
@@ -404,9 +403,15 @@ class Configs(MNISTConfigs):
                 'generator': self.generator}
 
     def save_results(self, run_path: Path):
-        # Every run of the CapsNet ends with the first test digits above their reconstructions
+        """
+        Every run of the CapsNet ends with [its reconstructions](figures.html#reconstructions) of
+        the first validation digits, in `reconstructions.png`.
+        """
         if isinstance(self.model, MNISTCapsuleNetworkModel):
-            save_reconstructions(self.model, self.valid_data[0], run_path / 'reconstructions.png')
+            # Imported here, at the end of a run: the pictures module imports this one
+            from labml_nn.capsule_networks import figures
+            figures.save_reconstructions(self.model, self.valid_data,
+                                         run_path / 'reconstructions.png')
 
 
 def _placed(c: Configs, model: nn.Module) -> nn.Module:

@@ -74,11 +74,15 @@ class TrainedRun:
         return self.checkpoint_path.parent
 
     @property
+    def model(self) -> torch.nn.Module:
+        return self.conf.model
+
+    @property
     def model_name(self) -> str:
         """
         `capsnet` or `baseline`, the `model` config the run was started with.
         """
-        return self.state['overrides'].get('model', 'capsnet')
+        return self.state['overrides'].get('model', entries(type(self.conf))['model'].default)
 
     @property
     def described(self) -> str:
@@ -150,17 +154,22 @@ class Experiment:
                               'Leave out --pause-after.')
         return mode, run, parse_arguments(self.configs, arguments), pause_after
 
-    def load(self, run: str, **settings) -> 'TrainedRun':
+    def load(self, run: str, model: Optional[str] = None, **settings) -> 'TrainedRun':
         """
         ## Loading a run
 
         The run `run` (a run UUID, a run folder or a checkpoint file) as it was started, with its
         checkpoint's weights in the model, in evaluation mode; `settings` change configs that
-        leave the model as it is, such as `device='cpu'` or `valid_subset=1000`. The one way
-        every script (`--evaluate`, the pictures) reads a trained run.
+        leave the model as it is, such as `device='cpu'` or `valid_subset=1000`. Given a `model`,
+        `capsnet` or `baseline`, a run of the other one is refused. The one way every script
+        (`--evaluate`, the pictures) reads a trained run.
         """
         path = checkpoint.find(run, self.name)
         state = checkpoint.load(path, torch.device('cpu'))
+        found = state['overrides'].get('model', entries(self.configs)['model'].default)
+        if model is not None and found != model:
+            raise checkpoint.CheckpointError(f'{path} is a run of model={found}, not '
+                                             f'model={model}: give a run of model={model}')
         conf = self.configs()
         for key, value in {**state['overrides'], **settings}.items():
             setattr(conf, key, value)
