@@ -72,21 +72,23 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
+from tools.addresses import ADDRESS_RULE, safe_address
 from tools.assets import ASSET_SUFFIXES, site_files
+from tools.document import Notes, Page, ParsedNotes, Reference, Section
 from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
 from tools.files import read_cache, write_cache, write_files
-from tools.front_matter import take_front_matter, title_and_summary
+from tools.front_matter import take_front_matter
 from tools.highlight import highlight_file
-from tools.images import describe_images, image_sizes, read_svg
+from tools.image_files import read_svg
+from tools.images import describe_images, image_sizes
 from tools.katex import katex_version, start_typesetting
-from tools.markdown import ParsedNotes, Reference, parse, render, retarget, unlink
-from tools.notebook import notebook_files, read_notebook
+from tools.markdown import parse, render, retarget, title_and_summary, unlink
+from tools.notebook import notebook_files, read_notebook, split_notebook
 from tools.page import SiteConfig, preview_image, render_page, section_id
-from tools.sanitise import ADDRESS_RULE, safe_address
-from tools.site import (HOME, OUTSIDE, Page, find_pages, generated_home, navigation, outside,
+from tools.site import (HOME, OUTSIDE, find_pages, generated_home, navigation, outside,
                         reading_order, unlinked_pages)
 from tools.sitemap import commit_dates, sitemap
-from tools.split import Notes, Section, read_source, split
+from tools.split import read_source, split
 
 GENERATOR = Path(__file__).resolve().parent
 
@@ -265,7 +267,10 @@ def _read(page: Page, digest: str) -> dict:
     """
     found: List[SourceError] = []
     try:
-        sections = split(page.source, page.text, found)
+        if page.source.suffix == '.ipynb':
+            sections = split_notebook(page.source, page.text)
+        else:
+            sections = split(page.source, page.text, found)
         meta = take_front_matter(page.source, sections, found)
     except SourceError as error:
         return {'digest': digest, 'failed': True,

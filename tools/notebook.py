@@ -40,11 +40,9 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
-from markupsafe import Markup, escape
-
+from tools.document import Notes, Section
 from tools.errors import SourceError
-from tools.images import CODE_WIDTH, image_size
-from tools.split import Notes, Section
+from tools.image_files import image_size
 
 # Pictures of a notebook's outputs, by type, and the suffix of their files.
 PICTURE_TYPES = {'image/png': '.png', 'image/jpeg': '.jpg', 'image/svg+xml': '.svg'}
@@ -298,24 +296,6 @@ def _terminal(text: str) -> str:
         drawn = [part for part in line.split('\r') if part]
         lines.append(drawn[-1] if drawn else '')
     return '\n'.join(lines).rstrip('\n')
-
-
-def output_html(output: Output) -> Markup:
-    """
-    ## The HTML of an output
-
-    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size, which opens
-    the file on a click. A picture wider than the code column is [wide](images.html), as a
-    figure of the notes is.
-    """
-    if output.file is None:
-        return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
-    width, height = output.size
-    wide = ' class="wide"' if width > CODE_WIDTH else ''
-    file = escape(output.file)
-    return Markup(f'<div class="output picture"><a class="image" href="{file}"><img src="{file}" '
-                  f'alt="A picture drawn by the cell" width="{width}" height="{height}"{wide} '
-                  'loading="lazy"></a></div>')
 
 
 def notebook_files(page_output: PurePosixPath, notebook: Notebook) -> Dict[PurePosixPath, bytes]:

@@ -38,13 +38,14 @@ from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from tools.addresses import safe_address
+from tools.document import Page
 from tools.highlight import highlight_file
-from tools.notebook import Output, output_html, read_notebook
-from tools.sanitise import safe_address
-from tools.site import (HOME, Navigation, Page, href, links_in, published_path,
-                        tutorial_order)
+from tools.images import CODE_WIDTH
+from tools.notebook import Output, read_notebook
+from tools.site import HOME, Navigation, href, links_in, published_path, tutorial_order
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 
@@ -127,6 +128,24 @@ def code_html(highlighted: List[str], lines: List[int],
             blocks.extend(output_html(output) for output in outputs.get(number, []))
             block = []
     return Markup(''.join(blocks))
+
+
+def output_html(output: Output) -> Markup:
+    """
+    ## The HTML of an output
+
+    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size, which opens
+    the file on a click. A picture wider than the code column is [wide](images.html), as a
+    figure of the notes is.
+    """
+    if output.file is None:
+        return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
+    width, height = output.size
+    wide = ' class="wide"' if width > CODE_WIDTH else ''
+    file = escape(output.file)
+    return Markup(f'<div class="output picture"><a class="image" href="{file}"><img src="{file}" '
+                  f'alt="A picture drawn by the cell" width="{width}" height="{height}"{wide} '
+                  'loading="lazy"></a></div>')
 
 
 # The headings of the rendered notes, as the Markdown renderer writes them.

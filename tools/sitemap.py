@@ -24,8 +24,9 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
+from tools.document import Page
 from tools.errors import BuildError
-from tools.site import Page, published_path, reading_order
+from tools.site import published_path, reading_order
 
 
 def commit_dates(project: Path, sources: List[PurePosixPath]
