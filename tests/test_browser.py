@@ -9,8 +9,9 @@ host, no sideways scroll; KaTeX's fonts where there is math; the icon, the foote
 item in the breadcrumb; the notes beside the code on a desktop and above it on a phone.
 
 * Figures: `width` and `height` are the picture's own; it is shown at its natural width, or
-  as wide as the page allows; in dark mode, a figure with a dark variant shows it; on a phone it
-  fits the screen and opens at full size on a click.
+  as wide as the page allows; in dark mode, a figure with a dark variant shows it, and a
+  picture of a notebook's outputs sits on a light card; on a phone it fits the screen and opens
+  at full size on a click.
 * Code: on a desktop, no line of 100 characters or fewer is cut off; the code blocks of the
   notes wrap; on a phone, a code block wider than the screen scrolls inside itself.
 * A long page lists its headings, each leading to its heading.
@@ -144,6 +145,15 @@ MEASURE = '''() => {
       written: img.getAttribute('src'),
       output: !!img.closest('.output')})),
     icon: document.querySelector('link[rel="icon"]').href,
+    // Around each picture of a notebook's outputs: its background, its corners, and the
+    // narrowest of the margins between it and the picture.
+    frames: [...document.querySelectorAll('.output.picture')].map(frame => {
+      const style = getComputedStyle(frame), outer = box(frame);
+      const picture = box(frame.querySelector('img'));
+      return {background: style.backgroundColor, radius: parseFloat(style.borderTopLeftRadius),
+              margin: Math.min(picture.left - outer.left, outer.right - picture.right,
+                               picture.top - outer.top, outer.bottom - picture.bottom)};
+    }),
     current: document.querySelectorAll('[aria-current]').length,
     footer: !!document.querySelector('footer a[href="#"]'),
     contents: [...document.querySelectorAll('#Contents a')].map(a => a.getAttribute('href')),
@@ -262,6 +272,24 @@ def test_a_notebook_shows_its_outputs_in_a_browser(browser, fixture_site, tmp_pa
     seen = look_at(browser, fixture_site, 'pages/notebook.html', 'light', tmp_path)
     [picture] = seen['images']
     assert picture['output'] and picture['src'] == 'cell-4-1.png' and picture['shown'] == 320
+
+
+def light(colour: str) -> bool:
+    """
+    Whether a CSS colour, `rgb(r, g, b)`, is light: each channel 230 or more.
+    """
+    return all(int(channel) >= 230 for channel in re.findall(r'\d+', colour)[:3])
+
+
+def test_a_notebook_picture_sits_on_a_light_card_on_dark_screens_only(browser, fixture_site,
+                                                                      tmp_path):
+    dark = look_at(browser, fixture_site, 'pages/notebook.html', 'dark', tmp_path)
+    [frame] = dark['frames']
+    assert light(frame['background']) and frame['radius'] >= 4 and frame['margin'] >= 8, frame
+    # On a light screen the output keeps the look of the other outputs: square, with its rule.
+    lit = look_at(browser, fixture_site, 'pages/notebook.html', 'light', tmp_path)
+    [frame] = lit['frames']
+    assert frame['radius'] == 0, frame
 
 
 @pytest.mark.parametrize('view', VIEWS)

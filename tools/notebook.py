@@ -23,7 +23,9 @@ outputs are shown as a reader of the notebook sees them:
   (ANSI escapes) are taken out, and a line redrawn with `\\r`, as a progress bar does,
   shows its last state;
 * pictures (PNG, JPEG, SVG) as image files beside the page, `x-outputs/cell-3-1.png` for the
-  first picture of the third cell, with their size;
+  first picture of the third cell, with their size; a notebook draws them for light screens,
+  most often dark on white, and has no dark variant to offer, so on a dark screen each sits on
+  a light card, padded and rounded, a figure on the page rather than a white hole in it;
 * HTML as its text: a page runs nothing a notebook holds, nor takes its styles;
 * an error as its traceback; any other type is named, and not shown.
 
