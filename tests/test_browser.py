@@ -12,6 +12,7 @@ item in the breadcrumb; the notes beside the code on a desktop and above it on a
   as wide as the page allows; in dark mode, a figure with a dark variant shows it, and a
   picture of a notebook's outputs sits on a light card; on a phone it fits the screen and opens
   at full size on a click.
+* "View source" leads to a file of the site, shown as text.
 * Code: on a desktop, no line of 100 characters or fewer is cut off; the code blocks of the
   notes wrap; on a phone, a code block wider than the screen scrolls inside itself.
 * A long page lists its headings, each leading to its heading.
@@ -145,6 +146,7 @@ MEASURE = '''() => {
       written: img.getAttribute('src'),
       output: !!img.closest('.output')})),
     icon: document.querySelector('link[rel="icon"]').href,
+    source: document.querySelector('a.source') && document.querySelector('a.source').href,
     // Around each picture of a notebook's outputs: its background, its corners, and the
     // narrowest of the margins between it and the picture.
     frames: [...document.querySelectorAll('.output.picture')].map(frame => {
@@ -190,6 +192,10 @@ def look_at(browser, base: str, path: str, view: str, screenshots: Path) -> dict
     # Chromium asks for the icon when it likes; the page's own request tells whether it is there.
     seen['icon'] = page.evaluate('async icon => (await fetch(icon)).headers.get("content-type")',
                                  seen['icon'])
+    if seen['source']:
+        seen['source'] = page.evaluate('async source => { const answer = await fetch(source); '
+                                       'return [answer.status, '
+                                       'answer.headers.get("content-type")]; }', seen['source'])
     name = re.sub(r'[^a-z0-9]+', '-', path)
     page.screenshot(path=str(screenshots / f'{name}{view}.png'), full_page=True)
     context.close()
@@ -205,6 +211,9 @@ def check(seen: dict, view: str):
     assert seen['elsewhere'] == [], 'requests to another host'
     assert seen['overflow'] <= 0, 'the page scrolls sideways'
     assert seen['icon'] == 'image/svg+xml', 'no icon'
+    assert seen['source'] is None or (seen['source'][0] == 200 and
+                                      seen['source'][1].startswith('text/plain')), \
+        f'"View source" leads to {seen["source"]}'
     assert seen['footer'] and seen['current'] == 1, 'a footer, and one current breadcrumb item'
     if seen['math']:
         assert {'KaTeX_Main', 'KaTeX_Math'} <= set(seen['fonts']), seen['fonts']

@@ -159,8 +159,8 @@ def many_cells(project: Path):
                                        f'"cells":[{cells}]}}')
 
 
-def out_holding_a_sitemap(project: Path):
-    write(project / 'home/sitemap.xml', '<urlset></urlset>\n')
+def out_holding_a_site(project: Path):
+    write(project / 'home/static/site.css', 'body {}\n')
 
 
 def damaged_cache(project: Path):
@@ -286,7 +286,7 @@ CASES = [
              {'cell_type': 'markdown', 'source': [1, 2]}])),
          r'^home/bad\.ipynb:1: cell 1 of the notebook has a source that is not text'),
     # Settings.
-    Case('--out a source folder that holds a sitemap.xml', out_holding_a_sitemap,
+    Case('--out a source folder that looks like a site', out_holding_a_site,
          r'^--out home and the source folder home are one inside the other', out='home'),
     Case('--out /', lambda project: None,
          r'^--out / and the source folder home are one inside the other', out='/'),

@@ -90,8 +90,8 @@ def test_a_folder_not_made_by_the_generator_is_neither_built_into_nor_served(pro
     server = start(project, '--port', str(free_port()))
     output, _ = server.communicate(timeout=30)
     assert server.returncode == 1
-    assert output == ('site holds files but no sitemap.xml, so it was not made by this generator, and the '
-                      'build would delete its files; choose another folder with --out\n')
+    assert output == ('site holds files but no static/site.css, so it was not made by this generator, and '
+                      'the build would delete its files; choose another folder with --out\n')
     assert [path.name for path in (project / 'site').iterdir()] == ['notes.txt']
 
 

@@ -33,7 +33,7 @@ A build goes through these files, in this order:
 * [Math with KaTeX, in one process](katex.html): formulas typeset on the server.
 * [Highlighting code](highlight.html): Pygments, light and dark.
 * [Writing a page](page.html): the template, its contents, footer and metadata.
-* [Files copied into the site](assets.html): stylesheets, fonts and images.
+* [Files copied into the site](assets.html): stylesheets, fonts, images and the sources.
 * [The sitemap](sitemap.html): every page, with the date of its last change.
 * [Writing files](files.html): atomically, and only when changed.
 * [Errors that point at a line](errors.html): `file:line: message`.
@@ -66,7 +66,7 @@ layer            file             imports
 6 the build      build.py         addresses assets document errors files front_matter highlight
                                   image_files images katex markdown notebook page site sitemap
                                   split
-5 pages          assets.py        errors highlight katex
+5 pages          assets.py        document errors highlight katex site
                  markdown.py      addresses document errors highlight images sanitise
                  page.py          addresses document highlight images notebook site
                  sitemap.py       document errors site

@@ -21,10 +21,23 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
    [highlight](highlight.html) the code;
 4. check the links and images of the notes against the site, and read the
    [size and dark variant](images.html) of each image;
-5. [write the pages](page.html), copy [the other files](assets.html), write
-   [the sitemap](sitemap.html), and delete what the site no longer holds.
+5. [write the pages](page.html), copy [the other files](assets.html) and the sources, write
+   [the sitemap](sitemap.html) when the site's address is given, and delete what the site no
+   longer holds.
 
 It prints what it did: the pages, the formulas on them, and the seconds it took.
+
+## Where a site leads
+
+A page's "View source" leads to a copy of its source in the site, beside the page
+(`mnist.py.txt` beside `mnist.html`), so that it leads to the file wherever the site is opened,
+from a server or from the file system. With `--source-url URL` it leads to `URL/<path of the
+source>` instead, the repository's own page of the file, and no copy is made.
+
+The address the site is published at is known only when it is given, `--site-url URL`: then
+each page names its canonical address, link previews get an absolute address for their
+picture, and `sitemap.xml` lists every page. Without it, a page names no address but its own
+relative links, and the site has no sitemap. The generator makes up no address of its own.
 
 ## Problems, strict or not
 
@@ -73,7 +86,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from markupsafe import Markup
 
 from tools.addresses import ADDRESS_RULE, safe_address
-from tools.assets import ASSET_SUFFIXES, site_files
+from tools.assets import ASSET_SUFFIXES, site_files, source_files
 from tools.document import Notes, Page, ParsedNotes, Reference, Section
 from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
 from tools.files import read_cache, write_cache, write_files
@@ -92,10 +105,8 @@ from tools.split import read_source, split
 
 GENERATOR = Path(__file__).resolve().parent
 
-# Where the site is published, and where the repository shows its files; `make docs` passes
-# its SITE_URL and SOURCE_URL.
-SITE_URL = 'https://capsule-networks-tutorial.github.io/annotated-capsules/'
-SOURCE_URL = 'https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main'
+# The file every site of this generator holds, by which a folder is known to be one.
+SITE_MARK = PurePosixPath('static/site.css')
 
 # The libraries whose output ends up in the pages.
 LIBRARIES = ('markdown-it-py', 'mdit-py-plugins', 'pygments', 'jinja2', 'pyyaml', 'nh3')
@@ -128,14 +139,15 @@ PageNotes = List[List[ParsedNotes]]
 
 
 def build(project: Path, roots: List[str], out: Path, cache: Path,
-          site_url: str = SITE_URL, source_url: str = SOURCE_URL, *,
+          site_url: Optional[str] = None, source_url: Optional[str] = None, *,
           site_name: Optional[str] = None, strict: bool = True) -> Report:
     """
     ## The steps
 
     Builds the site of the sources in `roots` (folders relative to `project`) into `out`,
     keeping its cache in `cache`. `site_name` names the site (by default, the title of its
-    home page). A strict build raises `BuildFailed` on any problem, before writing anything;
+    home page); `site_url` and `source_url` are [where it leads](#where-a-site-leads), if
+    given. A strict build raises `BuildFailed` on any problem, before writing anything;
     otherwise the problems are in the report.
     """
     start = time.perf_counter()
@@ -190,7 +202,7 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     report.formulas = sum(entry['formulas'] for entry in manifest.values())
 
     # Every file of the site, by its path in it: the pages just rendered, the other files, the
-    # files the notes point to, and the sitemap.
+    # files the notes point to, the copies of the sources, and the sitemap.
     for entry in manifest.values():
         for target, source in entry['assets'].items():
             written[PurePosixPath(target)] = (project / source).read_bytes()
@@ -198,12 +210,15 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     for page in site:
         if page.source.suffix == '.ipynb':
             written.update(notebook_files(page.output, read_notebook(page.source, page.text)))
-    dates, undated = commit_dates(project, [page.source for page in site])
-    if undated:
-        report.notes.append('sitemap.xml has no lastmod for sources with uncommitted changes: ' +
-                            ', '.join(map(str, undated)) +
-                            '; commit them, then run `make docs` again')
-    written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
+    if source_url is None:
+        written.update(source_files(project, site))
+    if site_url is not None:
+        dates, undated = commit_dates(project, [page.source for page in site])
+        if undated:
+            report.notes.append('sitemap.xml has no lastmod for sources with uncommitted '
+                                'changes: ' + ', '.join(map(str, undated)) +
+                                '; commit them, then run `make docs` again')
+        written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
 
     expected = {str(page.output) for page in site} | {str(path) for path in written}
     changed = write_files({out / path: data for path, data in sorted(written.items())})
@@ -495,7 +510,7 @@ def _normalise(path: PurePosixPath):
 
 
 def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
-                   addresses: Dict[str, str]):
+                   addresses: Dict[str, Optional[str]]):
     """
     ## The settings
 
@@ -508,9 +523,10 @@ def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
       source folder nor holds one: the build would read its own pages as sources, or delete
       the sources;
     * the build deletes from `out` whatever the site no longer holds, so it refuses a folder
-      that holds files but no `sitemap.xml`: a folder not made by this generator;
-    * the addresses of the site and of the sources, by option in `addresses`, are web
-      addresses: every page links to them.
+      that holds files but not the stylesheet every site of this generator holds,
+      `SITE_MARK`: a folder not made by this generator;
+    * the addresses of the site and of the sources that are given, by option in `addresses`,
+      are web addresses: every page links to them.
     """
     for root in roots:
         folder = (project / root).resolve()
@@ -524,12 +540,12 @@ def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
     for option, place in (('--out', out), ('--cache', cache)):
         if place.exists() and not place.is_dir():
             raise BuildError(f'{option} {place} is a file, not a folder: choose a folder')
-    if out.is_dir() and any(out.iterdir()) and not (out / 'sitemap.xml').is_file():
-        raise BuildError(f'{out} holds files but no sitemap.xml, so it was not made by this '
+    if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARK).is_file():
+        raise BuildError(f'{out} holds files but no {SITE_MARK}, so it was not made by this '
                          'generator, and the build would delete its files; choose another folder '
                          'with --out')
     for option, address in addresses.items():
-        if not WEB_ADDRESS.fullmatch(address):
+        if address is not None and not WEB_ADDRESS.fullmatch(address):
             raise BuildError(f'{option} {address!r} is not a web address: give one such as '
                              'https://example.org/annotated/')
 
@@ -590,11 +606,11 @@ def main(arguments: List[str] = None) -> int:
                              'problem; still exits with 1 when anything was reported')
     parser.add_argument('--site-name', help='the name of the site on every page (default: the '
                                             'title of the home page)')
-    parser.add_argument('--site-url', default=SITE_URL,
-                        help=f'where the site is published (default: {SITE_URL})')
-    parser.add_argument('--source-url', default=SOURCE_URL,
-                        help='the address of the repository\'s files, for "view source" '
-                             f'(default: {SOURCE_URL})')
+    parser.add_argument('--site-url', help='where the site is published, for the canonical '
+                                           'links and sitemap.xml (default: none, and neither)')
+    parser.add_argument('--source-url', help='the address of the repository\'s files, for '
+                                             '"View source" (default: a copy of each source '
+                                             'beside its page)')
     options = parser.parse_args(arguments)
     try:
         report = build(Path.cwd(), options.roots, Path(options.out), Path(options.cache),

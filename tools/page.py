@@ -20,10 +20,12 @@ file. Around them:
   that previews of a shared link read, with the page's picture: its first image, or else the
   home page's.
 
-Pages link to each other and to the stylesheets with relative links, so that the site works
-from any address, and from the file system. The only absolute addresses are those of the
-canonical URL and the preview picture, for search engines and link previews, which name the
-published site.
+Pages link to each other, to the stylesheets and to the copies of their sources with relative
+links, so that the site works from any address, and from the file system. The only absolute
+addresses are those of the canonical URL and the preview picture, for search engines and link
+previews, and a page has them only when the address of the published site is given
+(`--site-url`); likewise, "View source" leads to the repository only when its address is given
+(`--source-url`).
 
 The template escapes every value it is given, except the HTML the Markdown renderer and
 Pygments made, which they escaped themselves.
@@ -45,7 +47,8 @@ from tools.document import Page
 from tools.highlight import highlight_file
 from tools.images import CODE_WIDTH
 from tools.notebook import Output, read_notebook
-from tools.site import HOME, Navigation, href, links_in, published_path, tutorial_order
+from tools.site import (HOME, Navigation, href, links_in, published_path, source_copy,
+                        tutorial_order)
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 
@@ -60,12 +63,12 @@ class SiteConfig:
 
     `name` is the home page's title; `site_url` the address the site is published at;
     `source_url` the address under which the repository's files are shown, for the *view
-    source* links; `image` the picture of link previews of pages without one of their own,
-    by its path in the site (or nothing).
+    source* links (each `None` when not given); `image` the picture of link previews of pages
+    without one of their own, by its path in the site (or nothing).
     """
     name: str
-    site_url: str
-    source_url: str
+    site_url: Optional[str]
+    source_url: Optional[str]
     image: str = ''
 
 
@@ -234,6 +237,20 @@ def contents(pages: List[Page]) -> List[ContentsGroup]:
     return groups
 
 
+def source_link(page: Page, config: SiteConfig) -> Optional[str]:
+    """
+    ## View source
+
+    Where a page's "View source" leads: the repository's page of its file, under `source_url`;
+    without one, [the copy of the source](site.html#the-copy-of-a-source) beside the page;
+    nothing for a home page made for a folder, which has no source file.
+    """
+    if config.source_url:
+        return f'{config.source_url.rstrip("/")}/{page.source}'
+    copy = source_copy(page)
+    return href(page.output, copy) if copy else None
+
+
 ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                  undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                  trim_blocks=True, lstrip_blocks=True)
@@ -261,10 +278,11 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
     is_home = page.output == HOME
     page_headings = headings(notes)
     count = sum(1 + len(heading.below) for heading in page_headings)
-    site_url = config.site_url.rstrip('/')
+    site_url = config.site_url.rstrip('/') if config.site_url else None
+    # A picture of the site is named by its absolute address, which only a given site has.
     image = preview_image(page) or config.image
     if image and not urlsplit(image).scheme:
-        image = f'{site_url}/{quote(image)}'
+        image = f'{site_url}/{quote(image)}' if site_url else ''
     template = ENVIRONMENT.get_template('page.html')
     return template.render(
         page=page,
@@ -275,10 +293,10 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
         has_math=has_math,
         is_home=is_home,
         head_title=config.name if is_home else f'{page.title} · {config.name}',
-        url=f'{site_url}/{published_path(page.output)}',
+        url=f'{site_url}/{published_path(page.output)}' if site_url else None,
         image=image,
         headings=page_headings if count >= CONTENTS_MIN_HEADINGS else [],
-        source_link=f'{config.source_url.rstrip("/")}/{page.source}',
+        source_link=source_link(page, config),
         contents=contents(all_pages) if is_home else [],
         href=lambda target: href(page.output, PurePosixPath(target)),
     )

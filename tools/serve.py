@@ -37,7 +37,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import List, Tuple
 
-from tools.build import GENERATOR, SITE_URL, SOURCE_URL, build, check_settings, describe_os_error
+from tools.build import GENERATOR, build, check_settings, describe_os_error
 from tools.errors import BuildError, BuildFailed, SourceError
 
 # The ports a server may listen on.
@@ -146,8 +146,8 @@ def main(arguments: List[str] = None) -> int:
     parser.add_argument('--out', default='docs')
     parser.add_argument('--cache', default='.build')
     parser.add_argument('--port', type=int, default=8000)
-    parser.add_argument('--site-url', default=SITE_URL)
-    parser.add_argument('--source-url', default=SOURCE_URL)
+    parser.add_argument('--site-url')
+    parser.add_argument('--source-url')
     options = parser.parse_args(arguments)
     project = Path.cwd()
     watched = [project / root for root in options.roots] + [GENERATOR]

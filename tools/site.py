@@ -157,6 +157,21 @@ def published_path(output: PurePosixPath) -> str:
     return '' if output == HOME else f'{output.parent}/'
 
 
+def source_copy(page: Page) -> Optional[PurePosixPath]:
+    """
+    ## The copy of a source
+
+    Where the site keeps the copy of a page's source that its "View source" leads to, by its
+    path in the site: beside the page, under the source's own name and `.txt` (`mnist.py.txt`,
+    `__init__.py.txt`), which a browser shows as text, from a server or from the file system,
+    and which no Python can import. A home page made for a folder has the folder for its source,
+    and no copy.
+    """
+    if page.source == page.root:
+        return None
+    return page.folder / f'{page.source.name}.txt'
+
+
 def href(origin: PurePosixPath, target: PurePosixPath) -> str:
     """
     The relative link from the page `origin` to the file `target`, both paths in the site.
