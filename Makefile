@@ -67,7 +67,7 @@ figures: setup
 notebook: setup
 	$(PY) -m labml_nn.helpers.notebook labml_nn/capsule_networks/notebook.ipynb
 
-# The annotated site: docs/ from labml_nn/ and tools/.
+# The annotated site: docs/ from labml_nn/ and tools/, built strictly (any problem fails it).
 # Neither address is set here: without SOURCE_URL each page's "View source" leads to a copy of
 # its source in the site, and without SITE_URL the pages name no canonical address and there
 # is no sitemap.xml. Give them where the site is published, e.g.
@@ -79,7 +79,7 @@ PORT ?= 8000
 # Each is quoted for the shell, so that a quote or a space in one reaches the generator, which
 # refuses it in a line, instead of breaking the command.
 quote = '$(subst ','\'',$(1))'
-SITE_ARGS = labml_nn tools --out docs \
+SITE_ARGS = labml_nn tools --out docs --strict \
 	$(if $(SOURCE_URL),--source-url $(call quote,$(SOURCE_URL))) \
 	$(if $(SITE_URL),--site-url $(call quote,$(SITE_URL)))
 

@@ -102,7 +102,7 @@ def project_site(tmp_path_factory):
     This project's site, built from its sources as `make docs` builds it.
     """
     site = tmp_path_factory.mktemp('project') / 'site'
-    build(PROJECT, ['labml_nn', 'tools'], site, site.parent / 'cache')
+    build(PROJECT, ['labml_nn', 'tools'], site, site.parent / 'cache', strict=True)
     yield from serve(site)
 
 

@@ -219,13 +219,22 @@ def test_every_error_of_a_build_is_reported_at_once(project):
                                     'home/two.py:1: is not valid Python: invalid syntax']
 
 
-def test_the_command_prints_the_errors_and_exits_with_1(project, monkeypatch, capsys):
+def test_the_strict_command_prints_the_errors_writes_nothing_and_exits_with_1(project, monkeypatch,
+                                                                             capsys):
     (project / 'home/bad.py').write_text('def f(:\n')
     monkeypatch.chdir(project)
-    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--strict']) == 1
     assert capsys.readouterr().err.splitlines() == [
         'home/bad.py:1: is not valid Python: invalid syntax',
-        '1 error, 0 warnings: nothing was written; --keep-going renders every page that can be']
+        '1 error, 0 warnings: nothing was written (--strict); without --strict the build writes '
+        'every page it can']
+    assert not (project / 'site').exists()
+
+
+def test_a_strict_command_fails_on_a_warning_too(project, monkeypatch, capsys):
+    (project / 'home/money.py').write_text('x = 1\n# It costs $5.\ny = 2\n')
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--strict']) == 1
     assert not (project / 'site').exists()
 
 
@@ -328,15 +337,44 @@ def test_a_page_fixed_returns_to_the_site_and_a_page_broken_leaves_it(project):
     assert 'money.html' in report.removed and (project / 'site/syntax.html').is_file()
 
 
-def test_keep_going_exits_with_1_and_says_which_sources_have_no_page(project, monkeypatch,
-                                                                    capsys):
+def test_by_default_the_command_writes_every_page_it_can_and_exits_with_1_after_an_error(
+        project, monkeypatch, capsys):
     write(project, TROUBLE)
     monkeypatch.chdir(project)
-    arguments = ['home', '--out', 'site', '--cache', 'cache', '--keep-going']
-    assert build_module.main(arguments) == 1
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
     printed = capsys.readouterr()
     assert printed.out.startswith('site: 5 pages (5 rendered), ')
     assert printed.err.splitlines()[-1] == '3 errors, 1 warning; no page for home/syntax.py'
+    assert (project / 'site/links.html').is_file() and (project / 'site/money.html').is_file()
+
+
+def test_warnings_alone_leave_the_exit_status_0_and_are_printed(project, monkeypatch, capsys):
+    write(project, {'home/money.py': TROUBLE['home/money.py']})
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith('home/money.py:2: warning: ') and err[-1] == '0 errors, 1 warning'
+
+
+def test_keep_going_is_still_accepted_and_is_the_default(project, monkeypatch, capsys):
+    write(project, TROUBLE)
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--keep-going']) == 1
+    assert capsys.readouterr().out.startswith('site: 5 pages (5 rendered), ')
+
+
+@pytest.mark.parametrize('options', [
+    ['--site-url', 'example.org'], ['--source-url', 'javascript:alert(1)'],
+    ['--strict', '--keep-going'], ['--no-such-option']])
+def test_a_wrong_option_or_setting_exits_with_2_and_writes_nothing(project, monkeypatch, options):
+    monkeypatch.chdir(project)
+    try:
+        status = build_module.main(['home', '--out', 'site', '--cache', 'cache', *options])
+    except SystemExit as exit:
+        # How argparse ends the command for an option it does not know.
+        status = exit.code
+    assert status == 2
+    assert not (project / 'site').exists()
 
 
 def test_a_formula_katex_cannot_read_is_an_error_and_shown_as_written(project):

@@ -12,7 +12,7 @@ python -m tools.build labml_nn tools --out docs
 ```
 
 builds the site in `docs/` from the sources in `labml_nn/` (the top of the site) and `tools/`
-(under `docs/tools/`); `make docs` runs it. In order:
+(under `docs/tools/`); `make docs` runs it with `--strict`. In order:
 
 1. [find the sources](site.html), [read and split](split.html) each, and take its
    [front matter](front_matter.html);
@@ -42,17 +42,17 @@ relative links, and the site has no sitemap. The generator makes up no address o
 ## Problems, strict or not
 
 Every problem in the sources is collected, and reported at once, one `file:line: message`
-each (`file:line: warning: message` for a [warning](errors.html)). By default the build is
-strict: any problem, error or warning, fails it before it writes anything, so that a site
-kept in a repository, like this one, stays clean.
-
-With `--keep-going`, it renders every page it can instead, as a tool pointed at someone else's
+each (`file:line: warning: message` for a [warning](errors.html)). By default the build
+renders every page it can, as Sphinx and MkDocs do, since a tool pointed at someone else's
 sources should: a page with a warning renders as its author most likely meant it; a link that
 leads nowhere is left out, its text kept; a formula KaTeX cannot read is shown as written, in
 a code span; a source that cannot be read at all (a syntax error, a file that is not UTF-8)
-has no page, and links to it are left out too. It still exits with 1 when anything was
-reported. Nothing half-done reaches the site either way: a page is written whole, or not at
-all.
+has no page, and links to it are left out too.
+
+With `--strict`, any problem, error or warning, fails the build before it writes anything, so
+that a site kept in a repository stays clean; `make docs`, `make serve` and CI build this
+site that way. Nothing half-done reaches the site either way: a page is written whole, or not
+at all. The [exit status](#the-command) tells the two outcomes apart.
 
 ## Rendering only what changed
 
@@ -140,7 +140,7 @@ PageNotes = List[List[ParsedNotes]]
 
 def build(project: Path, roots: List[str], out: Path, cache: Path,
           site_url: Optional[str] = None, source_url: Optional[str] = None, *,
-          site_name: Optional[str] = None, strict: bool = True) -> Report:
+          site_name: Optional[str] = None, strict: bool = False) -> Report:
     """
     ## The steps
 
@@ -591,9 +591,16 @@ def main(arguments: List[str] = None) -> int:
     """
     ## The command
 
-    Prints one line of what was done, and every problem, one `file:line: message` a line, and
-    returns the exit status: 1 when anything was reported. A wrong setting, a file the system
-    will not write (no room, no permission) and Ctrl-C are each one line too, not a traceback.
+    Prints one line of what was done, and every problem, one `file:line: message` a line, then
+    their count. A wrong setting, a file the system will not write (no room, no permission)
+    and Ctrl-C are each one line too, not a traceback. The exit status says how it went:
+
+    * 0: the site is written, and nothing but warnings was reported;
+    * 1: errors in the sources were reported, and the site is written without what they break;
+      or, with `--strict`, any problem was, and nothing is written;
+    * 2: the build could not run as asked: a wrong option or setting, a tool missing (Node.js,
+      KaTeX), a file the system would not read or write; no file of the site is half-written;
+    * 130: Ctrl-C stopped it, and no file of the site is half-written either.
     """
     parser = argparse.ArgumentParser(prog='python -m tools.build',
                                      description='Builds the annotated site of Python and '
@@ -601,9 +608,12 @@ def main(arguments: List[str] = None) -> int:
     parser.add_argument('roots', nargs='+', help='source folders; the first is the top of the site')
     parser.add_argument('--out', default='docs', help='the site folder (default: docs)')
     parser.add_argument('--cache', default='.build', help='the build cache (default: .build)')
-    parser.add_argument('--keep-going', action='store_true',
-                        help='render every page that can be, instead of failing on the first '
-                             'problem; still exits with 1 when anything was reported')
+    strictness = parser.add_mutually_exclusive_group()
+    strictness.add_argument('--strict', action='store_true',
+                            help='fail on any problem, error or warning, before writing anything')
+    strictness.add_argument('--keep-going', action='store_true',
+                            help='render every page that can be: the default, kept for older '
+                                 'command lines')
     parser.add_argument('--site-name', help='the name of the site on every page (default: the '
                                             'title of the home page)')
     parser.add_argument('--site-url', help='where the site is published, for the canonical '
@@ -615,19 +625,22 @@ def main(arguments: List[str] = None) -> int:
     try:
         report = build(Path.cwd(), options.roots, Path(options.out), Path(options.cache),
                        options.site_url, options.source_url, site_name=options.site_name,
-                       strict=not options.keep_going)
+                       strict=options.strict)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
-        print(f'{_tally(failure.errors)}: nothing was written; --keep-going renders every page '
-              'that can be', file=sys.stderr)
+        print(f'{_tally(failure.errors)}: nothing was written (--strict); without --strict the '
+              'build writes every page it can', file=sys.stderr)
         return 1
-    except (BuildError, SourceError) as error:
+    except SourceError as error:
         print(error, file=sys.stderr)
         return 1
+    except BuildError as error:
+        print(error, file=sys.stderr)
+        return 2
     except OSError as error:
         print(f'{describe_os_error(error)}; the site in {options.out} is not finished, and no '
               'file of it is half-written: fix this, and build again', file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt:
         print(f'interrupted; the site in {options.out} is not finished, and no file of it is '
               'half-written: build again to finish', file=sys.stderr)
@@ -643,7 +656,7 @@ def main(arguments: List[str] = None) -> int:
     print('\n'.join(map(str, report.problems)), file=sys.stderr)
     unrendered = f'; no page for {", ".join(report.failed)}' if report.failed else ''
     print(_tally(report.problems) + unrendered, file=sys.stderr)
-    return 1
+    return 0 if all(isinstance(problem, SourceWarning) for problem in report.problems) else 1
 
 
 def describe_os_error(error: OSError) -> str:

@@ -15,7 +15,7 @@ docstring, a Markdown file or a notebook's cell would run there, whoever wrote i
 of the notes is sanitised as GitHub sanitises a README: an allow-list of harmless tags and
 attributes, close to GitHub's, and [addresses](addresses.html) that are `http`, `https`,
 `mailto` or relative. Everything else is left out of the page and reported at its file and
-line, as an error: a strict build stops, and `--keep-going` renders the page without it.
+line, as an error: the page is rendered without it, and a `--strict` build stops.
 
 The addresses that Markdown itself writes, `[text](javascript:...)` or `![](data:...)`, follow
 the same rule: [the build](build.html) refuses them as it refuses a link that leads nowhere.
