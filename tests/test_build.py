@@ -363,6 +363,16 @@ def test_keep_going_is_still_accepted_and_is_the_default(project, monkeypatch, c
     assert capsys.readouterr().out.startswith('site: 5 pages (5 rendered), ')
 
 
+def test_two_sources_that_would_make_one_page_exit_with_1_and_write_nothing(project, monkeypatch,
+                                                                            capsys):
+    write(project, {'home/tutorial/readme.py': 'x = 1\n'})
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
+    assert capsys.readouterr().err == ('home/tutorial/readme.py: makes the page tutorial/readme.html, '
+                                       'as home/tutorial/readme.md does; rename one of them\n')
+    assert not (project / 'site').exists()
+
+
 @pytest.mark.parametrize('options', [
     ['--site-url', 'example.org'], ['--source-url', 'javascript:alert(1)'],
     ['--strict', '--keep-going'], ['--no-such-option']])

@@ -597,7 +597,8 @@ def main(arguments: List[str] = None) -> int:
 
     * 0: the site is written, and nothing but warnings was reported;
     * 1: errors in the sources were reported, and the site is written without what they break;
-      or, with `--strict`, any problem was, and nothing is written;
+      or, with `--strict`, any problem was, and nothing is written; so is nothing when two
+      sources would make the same page;
     * 2: the build could not run as asked: a wrong option or setting, a tool missing (Node.js,
       KaTeX), a file the system would not read or write; no file of the site is half-written;
     * 130: Ctrl-C stopped it, and no file of the site is half-written either.
