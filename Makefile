@@ -68,17 +68,22 @@ figures: setup
 notebook: setup
 	$(PY) -m labml_nn.helpers.notebook labml_nn/capsule_networks/notebook.ipynb
 
-# The annotated site: docs/ from labml_nn/ and tools/. SOURCE_URL is where the "view source"
-# links lead, SITE_URL where the site is published (canonical links and sitemap.xml).
-SOURCE_URL ?= https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main
-SITE_URL ?= https://capsule-networks-tutorial.github.io/annotated-capsules/
+# The annotated site: docs/ from labml_nn/ and tools/, built strictly (any problem fails it).
+# Neither address is set here: without SOURCE_URL each page's "View source" leads to a copy of
+# its source in the site, and without SITE_URL the pages name no canonical address and there
+# is no sitemap.xml. Give them where the site is published, e.g.
+#   make docs SOURCE_URL=https://github.com/OWNER/REPO/blob/main \
+#             SITE_URL=https://OWNER.github.io/REPO/
+SOURCE_URL ?=
+SITE_URL ?=
 PORT ?= 8000
 # Each is quoted for the shell, so that a quote or a space in one reaches the generator, which
 # refuses it in a line, instead of breaking the command. The sources are this repository's own,
 # so their pages' scripts are included (the interactive Figure 4 of figures.py).
 quote = '$(subst ','\'',$(1))'
-SITE_ARGS = labml_nn tools --out docs --source-url $(call quote,$(SOURCE_URL)) \
-	--site-url $(call quote,$(SITE_URL)) --allow-scripts
+SITE_ARGS = labml_nn tools --out docs --strict --allow-scripts \
+	$(if $(SOURCE_URL),--source-url $(call quote,$(SOURCE_URL))) \
+	$(if $(SITE_URL),--site-url $(call quote,$(SITE_URL)))
 
 .PHONY: docs serve chromium
 

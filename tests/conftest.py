@@ -24,8 +24,10 @@ def project(tmp_path) -> Path:
 
 def build_site(project: Path, roots=('home',), out='site', cache='cache', **settings):
     """
-    Builds the fixture project's site into `project/out`.
+    Builds the fixture project's site into `project/out`, strictly, as `make docs` builds this
+    project's site, unless `strict=False` is among the `settings`.
     """
+    settings.setdefault('strict', True)
     return build(project, list(roots), project / out, project / cache, **settings)
 
 

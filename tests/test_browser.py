@@ -9,8 +9,10 @@ host, no sideways scroll; KaTeX's fonts where there is math; the icon, the foote
 item in the breadcrumb; the notes beside the code on a desktop and above it on a phone.
 
 * Figures: `width` and `height` are the picture's own; it is shown at its natural width, or
-  as wide as the page allows; in dark mode, a figure with a dark variant shows it; on a phone it
-  fits the screen and opens at full size on a click.
+  as wide as the page allows; in dark mode, a figure with a dark variant shows it, and a
+  picture of a notebook's outputs sits on a light card; on a phone it fits the screen and opens
+  at full size on a click.
+* "View source" leads to a file of the site, shown as text.
 * Code: on a desktop, no line of 100 characters or fewer is cut off; the code blocks of the
   notes wrap; on a phone, a code block wider than the screen scrolls inside itself.
 * A long page lists its headings, each leading to its heading.
@@ -100,7 +102,8 @@ def project_site(tmp_path_factory):
     This project's site, built from its sources as `make docs` builds it.
     """
     site = tmp_path_factory.mktemp('project') / 'site'
-    build(PROJECT, ['labml_nn', 'tools'], site, site.parent / 'cache', allow_scripts=True)
+    build(PROJECT, ['labml_nn', 'tools'], site, site.parent / 'cache', strict=True,
+          allow_scripts=True)
     yield from serve(site)
 
 
@@ -144,6 +147,16 @@ MEASURE = '''() => {
       written: img.getAttribute('src'),
       output: !!img.closest('.output')})),
     icon: document.querySelector('link[rel="icon"]').href,
+    source: document.querySelector('a.source') && document.querySelector('a.source').href,
+    // Around each picture of a notebook's outputs: its background, its corners, and the
+    // narrowest of the margins between it and the picture.
+    frames: [...document.querySelectorAll('.output.picture')].map(frame => {
+      const style = getComputedStyle(frame), outer = box(frame);
+      const picture = box(frame.querySelector('img'));
+      return {background: style.backgroundColor, radius: parseFloat(style.borderTopLeftRadius),
+              margin: Math.min(picture.left - outer.left, outer.right - picture.right,
+                               picture.top - outer.top, outer.bottom - picture.bottom)};
+    }),
     current: document.querySelectorAll('[aria-current]').length,
     footer: !!document.querySelector('footer a[href="#"]'),
     contents: [...document.querySelectorAll('#Contents a')].map(a => a.getAttribute('href')),
@@ -180,6 +193,10 @@ def look_at(browser, base: str, path: str, view: str, screenshots: Path) -> dict
     # Chromium asks for the icon when it likes; the page's own request tells whether it is there.
     seen['icon'] = page.evaluate('async icon => (await fetch(icon)).headers.get("content-type")',
                                  seen['icon'])
+    if seen['source']:
+        seen['source'] = page.evaluate('async source => { const answer = await fetch(source); '
+                                       'return [answer.status, '
+                                       'answer.headers.get("content-type")]; }', seen['source'])
     name = re.sub(r'[^a-z0-9]+', '-', path)
     page.screenshot(path=str(screenshots / f'{name}{view}.png'), full_page=True)
     context.close()
@@ -195,6 +212,9 @@ def check(seen: dict, view: str):
     assert seen['elsewhere'] == [], 'requests to another host'
     assert seen['overflow'] <= 0, 'the page scrolls sideways'
     assert seen['icon'] == 'image/svg+xml', 'no icon'
+    assert seen['source'] is None or (seen['source'][0] == 200 and
+                                      seen['source'][1].startswith('text/plain')), \
+        f'"View source" leads to {seen["source"]}'
     assert seen['footer'] and seen['current'] == 1, 'a footer, and one current breadcrumb item'
     if seen['math']:
         assert {'KaTeX_Main', 'KaTeX_Math'} <= set(seen['fonts']), seen['fonts']
@@ -262,6 +282,24 @@ def test_a_notebook_shows_its_outputs_in_a_browser(browser, fixture_site, tmp_pa
     seen = look_at(browser, fixture_site, 'pages/notebook.html', 'light', tmp_path)
     [picture] = seen['images']
     assert picture['output'] and picture['src'] == 'cell-4-1.png' and picture['shown'] == 320
+
+
+def light(colour: str) -> bool:
+    """
+    Whether a CSS colour, `rgb(r, g, b)`, is light: each channel 230 or more.
+    """
+    return all(int(channel) >= 230 for channel in re.findall(r'\d+', colour)[:3])
+
+
+def test_a_notebook_picture_sits_on_a_light_card_on_dark_screens_only(browser, fixture_site,
+                                                                      tmp_path):
+    dark = look_at(browser, fixture_site, 'pages/notebook.html', 'dark', tmp_path)
+    [frame] = dark['frames']
+    assert light(frame['background']) and frame['radius'] >= 4 and frame['margin'] >= 8, frame
+    # On a light screen the output keeps the look of the other outputs: square, with its rule.
+    lit = look_at(browser, fixture_site, 'pages/notebook.html', 'light', tmp_path)
+    [frame] = lit['frames']
+    assert frame['radius'] == 0, frame
 
 
 @pytest.mark.parametrize('view', VIEWS)

@@ -66,7 +66,8 @@ def test_a_changed_source_renders_its_own_page_again_and_no_other(project):
     readme = project / 'home/tutorial/readme.md'
     readme.write_text(readme.read_text() + '\nOne more line.\n')
     report = build_site(project)
-    assert report.rendered == ['tutorial/readme.html'] and report.written == ['tutorial/readme.html']
+    assert report.rendered == ['tutorial/readme.html']
+    assert report.written == ['tutorial/readme.html', 'tutorial/readme.md.txt']
 
 
 def test_a_changed_title_renders_again_the_pages_that_show_it(project):
@@ -93,7 +94,8 @@ def test_a_page_whose_source_is_gone_leaves_the_site(project):
     assert (project / 'site/tutorial/extra.html').is_file()
     extra.unlink()
     report = build_site(project)
-    assert report.removed == ['tutorial/extra.html'] and not (project / 'site/tutorial/extra.html').exists()
+    assert report.removed == ['tutorial/extra.py.txt', 'tutorial/extra.html']
+    assert not (project / 'site/tutorial/extra.html').exists()
 
 
 def test_a_folder_that_is_not_a_site_is_not_used_as_one(project):
@@ -101,11 +103,11 @@ def test_a_folder_that_is_not_a_site_is_not_used_as_one(project):
     (project / 'site' / 'precious.txt').write_text('keep me')
     with pytest.raises(BuildError) as error:
         build_site(project)
-    assert 'holds files but no sitemap.xml' in str(error.value)
+    assert 'holds files but no static/site.css' in str(error.value)
     assert (project / 'site' / 'precious.txt').read_text() == 'keep me'
 
 
-def test_the_sitemap_is_valid_xml_listing_every_page(project):
+def test_the_sitemap_is_valid_xml_listing_every_page_at_the_given_address(project):
     build_site(project, site_url='https://example.org/capsules/')
     data = (project / 'site/sitemap.xml').read_bytes()
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
@@ -113,6 +115,37 @@ def test_the_sitemap_is_valid_xml_listing_every_page(project):
     locations = [loc.text for loc in ElementTree.fromstring(data).findall('s:url/s:loc', namespace)]
     assert locations == ['https://example.org/capsules/', 'https://example.org/capsules/tutorial/',
                          'https://example.org/capsules/tutorial/readme.html']
+
+
+def test_without_a_site_url_there_is_no_sitemap_and_a_stale_one_goes(project):
+    build_site(project, site_url='https://example.org/capsules/')
+    assert (project / 'site/sitemap.xml').is_file()
+    report = build_site(project)
+    assert 'sitemap.xml' in report.removed and not (project / 'site/sitemap.xml').exists()
+
+
+def test_view_source_leads_to_a_copy_of_the_source_beside_its_page(project):
+    build_site(project)
+    site = project / 'site'
+    html = (site / 'tutorial/index.html').read_text()
+    assert '<a class="source" href="__init__.py.txt">View source</a>' in html
+    assert '<a href="__init__.py.txt">The source of this page</a>' in html
+    for source in ('home/__init__.py', 'home/tutorial/__init__.py', 'home/tutorial/readme.md'):
+        copy = site / (source.removeprefix('home/') + '.txt')
+        assert copy.read_bytes() == (project / source).read_bytes()
+    # Nothing in the site can be imported as Python; GitHub Pages publishes `__init__.py.txt`.
+    assert list(site.rglob('*.py')) == [] and (site / '.nojekyll').read_bytes() == b''
+    assert broken_links(site) == []
+
+
+def test_with_a_source_url_view_source_leads_there_and_the_copies_go(project):
+    build_site(project)
+    build_site(project, source_url='https://example.org/repo/blob/main')
+    site = project / 'site'
+    html = (site / 'tutorial/index.html').read_text()
+    assert ('<a class="source" href="https://example.org/repo/blob/main/home/tutorial/'
+            '__init__.py">View source</a>') in html
+    assert list(site.rglob('*.txt')) == [] and not (site / '.nojekyll').exists()
 
 
 def test_lastmod_is_the_day_of_the_last_commit_and_absent_for_uncommitted_changes(project):
@@ -125,11 +158,11 @@ def test_lastmod_is_the_day_of_the_last_commit_and_absent_for_uncommitted_change
     git('init', '-q')
     git('add', 'home')
     git('commit', '-q', '-m', 'Sources')
-    build_site(project)
+    build_site(project, site_url='https://example.org/capsules/')
     assert (project / 'site/sitemap.xml').read_text().count('<lastmod>2024-03-05</lastmod>') == 3
     readme = project / 'home/tutorial/readme.md'
     readme.write_text(readme.read_text() + '\nChanged.\n')
-    report = build_site(project)
+    report = build_site(project, site_url='https://example.org/capsules/')
     assert (project / 'site/sitemap.xml').read_text().count('<lastmod>2024-03-05</lastmod>') == 2
     assert 'home/tutorial/readme.md' in report.notes[0] and 'commit them' in report.notes[0]
 
@@ -186,13 +219,22 @@ def test_every_error_of_a_build_is_reported_at_once(project):
                                     'home/two.py:1: is not valid Python: invalid syntax']
 
 
-def test_the_command_prints_the_errors_and_exits_with_1(project, monkeypatch, capsys):
+def test_the_strict_command_prints_the_errors_writes_nothing_and_exits_with_1(project, monkeypatch,
+                                                                             capsys):
     (project / 'home/bad.py').write_text('def f(:\n')
     monkeypatch.chdir(project)
-    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--strict']) == 1
     assert capsys.readouterr().err.splitlines() == [
         'home/bad.py:1: is not valid Python: invalid syntax',
-        '1 error, 0 warnings: nothing was written; --keep-going renders every page that can be']
+        '1 error, 0 warnings: nothing was written (--strict); without --strict the build writes '
+        'every page it can']
+    assert not (project / 'site').exists()
+
+
+def test_a_strict_command_fails_on_a_warning_too(project, monkeypatch, capsys):
+    (project / 'home/money.py').write_text('x = 1\n# It costs $5.\ny = 2\n')
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--strict']) == 1
     assert not (project / 'site').exists()
 
 
@@ -295,15 +337,54 @@ def test_a_page_fixed_returns_to_the_site_and_a_page_broken_leaves_it(project):
     assert 'money.html' in report.removed and (project / 'site/syntax.html').is_file()
 
 
-def test_keep_going_exits_with_1_and_says_which_sources_have_no_page(project, monkeypatch,
-                                                                    capsys):
+def test_by_default_the_command_writes_every_page_it_can_and_exits_with_1_after_an_error(
+        project, monkeypatch, capsys):
     write(project, TROUBLE)
     monkeypatch.chdir(project)
-    arguments = ['home', '--out', 'site', '--cache', 'cache', '--keep-going']
-    assert build_module.main(arguments) == 1
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
     printed = capsys.readouterr()
     assert printed.out.startswith('site: 5 pages (5 rendered), ')
     assert printed.err.splitlines()[-1] == '3 errors, 1 warning; no page for home/syntax.py'
+    assert (project / 'site/links.html').is_file() and (project / 'site/money.html').is_file()
+
+
+def test_warnings_alone_leave_the_exit_status_0_and_are_printed(project, monkeypatch, capsys):
+    write(project, {'home/money.py': TROUBLE['home/money.py']})
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith('home/money.py:2: warning: ') and err[-1] == '0 errors, 1 warning'
+
+
+def test_keep_going_is_still_accepted_and_is_the_default(project, monkeypatch, capsys):
+    write(project, TROUBLE)
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache', '--keep-going']) == 1
+    assert capsys.readouterr().out.startswith('site: 5 pages (5 rendered), ')
+
+
+def test_two_sources_that_would_make_one_page_exit_with_1_and_write_nothing(project, monkeypatch,
+                                                                            capsys):
+    write(project, {'home/tutorial/readme.py': 'x = 1\n'})
+    monkeypatch.chdir(project)
+    assert build_module.main(['home', '--out', 'site', '--cache', 'cache']) == 1
+    assert capsys.readouterr().err == ('home/tutorial/readme.py: makes the page tutorial/readme.html, '
+                                       'as home/tutorial/readme.md does; rename one of them\n')
+    assert not (project / 'site').exists()
+
+
+@pytest.mark.parametrize('options', [
+    ['--site-url', 'example.org'], ['--source-url', 'javascript:alert(1)'],
+    ['--strict', '--keep-going'], ['--no-such-option']])
+def test_a_wrong_option_or_setting_exits_with_2_and_writes_nothing(project, monkeypatch, options):
+    monkeypatch.chdir(project)
+    try:
+        status = build_module.main(['home', '--out', 'site', '--cache', 'cache', *options])
+    except SystemExit as exit:
+        # How argparse ends the command for an option it does not know.
+        status = exit.code
+    assert status == 2
+    assert not (project / 'site').exists()
 
 
 def test_a_formula_katex_cannot_read_is_an_error_and_shown_as_written(project):
@@ -354,6 +435,8 @@ def test_a_folder_without_a_home_page_gets_one_listing_its_pages(project):
     assert '<title>A &lt;b&gt;name&lt;/b&gt;</title>' in home
     assert '<li><a href="plain.html">plain.py</a>: Plain module docstring.</li>' in home
     assert '<a href="tutorial/index.html">Softmax, annotated</a>' in home
+    # A home page made for a folder has no source to show.
+    assert 'View source' not in home and 'The source of this page' not in home
     assert broken_links(project / 'site') == []
 
 

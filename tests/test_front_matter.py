@@ -6,7 +6,8 @@ leaves the notes; without it, the first heading and the first paragraph do.
 import pytest
 
 from tools.errors import SourceError
-from tools.front_matter import take_front_matter, title_and_summary
+from tools.front_matter import take_front_matter
+from tools.markdown import title_and_summary
 from tools.split import split
 
 

@@ -1,8 +1,9 @@
 """
-The generator against hostile and broken inputs, run as a person runs it, `python -m tools.build`
-on the fixture site: each input is a clear error in one line (or a problem at its `file:line`),
-never a traceback; nothing is written, no source is changed, and nothing a page could run, nor
-any file from outside the sources, reaches the site.
+The generator against hostile and broken inputs, run as `make docs` runs it, `python -m
+tools.build --strict`, on the fixture site: each input is a clear error in one line (or a problem
+at its `file:line`), never a traceback, with the exit status of its kind (1 for a problem in the
+sources, 2 for a wrong setting or a file the system refuses); nothing is written, no source is
+changed, and nothing a page could run, nor any file from outside the sources, reaches the site.
 
 `CASES` is the table of inputs. `run` runs one and describes what happened, as `clear`,
 `traceback`, `silent` (nothing said, something harmful published, or a file added to the
@@ -75,13 +76,15 @@ class Case:
     """
     A hostile input: `make` writes it into the project (the fixture site, with `outside/` beside
     its source folder `home/`); `message` is what the build must say, a pattern; `options`
-    follow the roots on the command line; `builds` is true where the right answer is a site.
+    follow the roots on the command line; `builds` is true where the right answer is a site,
+    and `status` is the exit status of one that is not.
     """
     name: str
     make: Callable[[Path], None]
     message: str
     options: Tuple[str, ...] = ()
     builds: bool = False
+    status: int = 1
     out: str = 'site'
     roots: Tuple[str, ...] = ('home',)
     timeout: int = 120
@@ -159,8 +162,8 @@ def many_cells(project: Path):
                                        f'"cells":[{cells}]}}')
 
 
-def out_holding_a_sitemap(project: Path):
-    write(project / 'home/sitemap.xml', '<urlset></urlset>\n')
+def out_holding_a_site(project: Path):
+    write(project / 'home/static/site.css', 'body {}\n')
 
 
 def damaged_cache(project: Path):
@@ -268,7 +271,7 @@ CASES = [
     Case('a page 300 folders deep', deep_folders, r'^site: 4 pages', builds=True),
     Case('a source deeper than the longest path', long_path,
          r'^\S+\.\.\.f{60}: File name too long; the site in site is not finished, and no '
-         r'file of it is half-written'),
+         r'file of it is half-written', status=2),
     Case('front matter with YAML aliases that expand to a billion values', alias_bomb,
          r'^home/bomb\.py:\d+: the front matter uses the YAML alias `\*a`'),
     Case('an image that claims to be a PNG and is not',
@@ -299,30 +302,32 @@ CASES = [
              {'cell_type': 'markdown', 'source': [1, 2]}])),
          r'^home/bad\.ipynb:1: cell 1 of the notebook has a source that is not text'),
     # Settings.
-    Case('--out a source folder that holds a sitemap.xml', out_holding_a_sitemap,
-         r'^--out home and the source folder home are one inside the other', out='home'),
+    Case('--out a source folder that looks like a site', out_holding_a_site,
+         r'^--out home and the source folder home are one inside the other', out='home',
+         status=2),
     Case('--out /', lambda project: None,
-         r'^--out / and the source folder home are one inside the other', out='/'),
+         r'^--out / and the source folder home are one inside the other', out='/', status=2),
     Case('--out a file', lambda project: write(project / 'a-file', 'text\n'),
-         r'^--out a-file is a file, not a folder', out='a-file'),
+         r'^--out a-file is a file, not a folder', out='a-file', status=2),
     Case('--out a folder the system will not write',
          lambda project: None,
          r'^/sys/annotated-site: [A-Za-z -]+; the site in /sys/annotated-site is not finished',
-         out='/sys/annotated-site'),
+         out='/sys/annotated-site', status=2),
     Case('--cache inside a source folder', lambda project: None,
          r'^--cache home/cache and the source folder home are one inside the other',
-         options=('--cache', 'home/cache')),
+         options=('--cache', 'home/cache'), status=2),
     Case('--cache a file', lambda project: write(project / 'a-file', 'text\n'),
-         r'^--cache a-file is a file, not a folder', options=('--cache', 'a-file')),
+         r'^--cache a-file is a file, not a folder', options=('--cache', 'a-file'), status=2),
     Case('a cache file cut short', damaged_cache, r'^site: 3 pages \(3 rendered\)', builds=True),
     Case('a source folder outside the project', lambda project: None,
-         r'^the source folder \S+/outside is outside the project folder', roots=('../outside',)),
+         r'^the source folder \S+/outside is outside the project folder', roots=('../outside',),
+         status=2),
     Case('--site-url with quotes',
          lambda project: None, r"""^--site-url 'https://example\.org/"><b>' is not a web """,
-         options=('--site-url', 'https://example.org/"><b>')),
+         options=('--site-url', 'https://example.org/"><b>'), status=2),
     Case('--source-url javascript:',
          lambda project: None, r"^--source-url 'javascript:alert\(1\)' is not a web address",
-         options=('--source-url', 'javascript:alert(1)')),
+         options=('--source-url', 'javascript:alert(1)'), status=2),
     Case('a source named with HTML',
          lambda project: write(project / 'home/<img src=x onerror=alert(1)>.md', '# Named\n'),
          r'^site: 4 pages', builds=True),
@@ -371,7 +376,7 @@ def run(case: Case, folder: Path, repository: Path = REPOSITORY) -> dict:
     out = Path(case.out) if Path(case.out).is_absolute() else project / case.out
     before = files_of(out) if out.is_dir() and out != Path('/') else {}
     command = [sys.executable, '-m', 'tools.build', *case.roots, '--out', case.out,
-               '--cache', 'cache', *case.options]
+               '--cache', 'cache', '--strict', *case.options]
     try:
         done = subprocess.run(command, cwd=project_cwd, capture_output=True, text=True,
                               errors='replace', timeout=case.timeout,
@@ -404,7 +409,7 @@ def test_each_hostile_input_is_a_clear_error_and_nothing_is_written(case, tmp_pa
     assert re.search(case.message, result['output'], re.M), result['output']
     assert result['harmful'] == []
     if not case.builds:
-        assert result['status'] == 1 and result['written'] == set()
+        assert result['status'] == case.status and result['written'] == set()
         # One line: a wrong setting, or each problem, and their tally.
         lines = result['output'].splitlines()
         assert len(lines) == 1 or re.match(r'\d+ errors?, \d+ warnings?: ', lines[-1]), lines

@@ -10,7 +10,8 @@ from PIL import Image
 
 from tests.conftest import add_pages, build_site
 from tests.test_build import failure
-from tools.images import NOTES_WIDTH, image_size
+from tools.image_files import image_size
+from tools.images import NOTES_WIDTH
 
 
 def encoded(width: int, height: int, format: str) -> bytes:

@@ -6,7 +6,7 @@ and MathML, cached; a formula KaTeX cannot read stops the build at its line.
 import subprocess
 
 from tools import katex
-from tools.markdown import Formula
+from tools.document import Formula
 
 
 def formula(tex: str, display: bool = False, line: int = 1) -> Formula:

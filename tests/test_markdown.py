@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from tools.document import Notes
 from tools.errors import SourceError
 from tools.markdown import outline, parse, render, retarget, unlink
-from tools.split import Notes
 
 
 def parsed(text: str, line: int = 1, problems=None):

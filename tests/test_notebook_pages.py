@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import add_pages, build_site
 from tests.test_build import failure, site_files
 from tools.images import CODE_WIDTH
-from tools.notebook import Output, output_html
+from tools.notebook import Output
+from tools.page import output_html
 
 
 @pytest.fixture

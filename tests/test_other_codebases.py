@@ -2,12 +2,15 @@
 The generator on codebases it was not written with: the annotated sources of labml-nn 0.5.1,
 from which labml.ai's own site is made, and files of Python's standard library. Each renders
 every page it can, with no raw TeX left for a reader, and every problem left is a real one,
-reported at its file and line.
+reported at its file and line. The command, run as a newcomer runs it, without options, writes
+the site and exits with 1 where errors were reported, with 0 where only warnings were.
 """
 
 import os
 import re
 import shutil
+import subprocess
+import sys
 import sysconfig
 import zipfile
 from html.parser import HTMLParser
@@ -20,6 +23,7 @@ from tests.test_links import broken_links
 from tools.build import build
 from tools.errors import SourceWarning
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 # `make test` downloads the wheel from the package registry.
 WHEEL = Path(__file__).resolve().parent.parent / '.build/wheels/labml_nn-0.5.1-py3-none-any.whl'
 # The package is renamed, so that nothing can take it for our own `labml_nn`.
@@ -115,6 +119,32 @@ def upstream(tmp_path_factory):
                 target.write_bytes(wheel.read(member))
     report = build(project, [PACKAGE], project / 'site', project / 'cache', strict=False)
     return project, report
+
+
+def run_the_command(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """
+    `python -m tools.build ARGUMENTS`, in the folder `project`, with this repository's generator.
+    """
+    return subprocess.run([sys.executable, '-m', 'tools.build', *arguments], cwd=project,
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONPATH=str(REPOSITORY)))
+
+
+def test_the_command_on_labml_nn_writes_every_page_and_exits_with_1_for_its_errors(upstream):
+    project, report = upstream
+    # A copy of the cache of the build above, so that KaTeX has no formula left to typeset.
+    shutil.copytree(project / 'cache', project / 'cache-command')
+    done = run_the_command(project, PACKAGE, '--out', 'site-command', '--cache', 'cache-command')
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stdout.startswith(f'site-command: {report.pages} pages ({report.pages} rendered)')
+    pages = sorted(path.relative_to(project / 'site-command')
+                   for path in (project / 'site-command').rglob('*.html'))
+    assert pages == sorted(path.relative_to(project / 'site')
+                           for path in (project / 'site').rglob('*.html'))
+    errors = sum(not isinstance(problem, SourceWarning) for problem in report.problems)
+    assert done.stderr.splitlines()[-1] == (f'{errors} errors, '
+                                            f'{len(report.problems) - errors} warnings')
+    assert re.match(rf'{PACKAGE}/\S+:\d+: ', done.stderr)
 
 
 def test_at_least_97_percent_of_labml_nn_sources_become_pages_and_none_fails(upstream):
@@ -217,3 +247,17 @@ def test_files_of_the_standard_library_each_render_as_a_page_under_a_made_home_p
     assert 'Conversion functions between RGB and other color systems.' in (
         tmp_path / 'site/colorsys.html').read_text()
     assert broken_links(tmp_path / 'site') == []
+
+
+def test_the_command_on_files_of_the_standard_library_exits_with_0_and_prints_its_warnings(
+        tmp_path):
+    stdlib = Path(sysconfig.get_paths()['stdlib'])
+    (tmp_path / 'stdlib').mkdir()
+    for name in STANDARD_LIBRARY:
+        shutil.copy(stdlib / name, tmp_path / 'stdlib' / name)
+    done = run_the_command(tmp_path, 'stdlib', '--out', 'site', '--cache', 'cache')
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f'site: {len(STANDARD_LIBRARY) + 1} pages')
+    warnings = done.stderr.splitlines()
+    assert warnings[-1].startswith('0 errors, ') and len(warnings) > 1
+    assert all(re.match(r'stdlib/\w+\.py:\d+: warning: ', line) for line in warnings[:-1])

@@ -88,6 +88,13 @@ def test_a_site_without_images_has_no_preview_image(project):
     assert 'og:image' not in html and '<meta name="twitter:card" content="summary">' in html
 
 
+def test_without_the_sites_address_a_page_names_no_address_of_its_own(project):
+    build_site(project)
+    head = page(project / 'site', 'tutorial/index.html').split('</head>')[0]
+    assert 'rel="canonical"' not in head and 'og:url' not in head and 'og:image' not in head
+    assert '<meta name="twitter:card" content="summary">' in head and '//' not in head
+
+
 def test_summaries_show_their_code_on_the_home_page_and_no_backticks_in_the_head(site):
     summary = ('A page with a wide figure and its <code>.dark</code> variant, a small figure, and '
                'contents.')

@@ -6,8 +6,8 @@ and the folders of the site, in the order of the first link to each, the others 
 from pathlib import PurePosixPath
 from typing import List
 
-from tools.site import Page, navigation, reading_order, tutorial_order, unlinked_pages
-from tools.split import Notes, Section
+from tools.document import Notes, Page, Section
+from tools.site import navigation, reading_order, tutorial_order, unlinked_pages
 
 
 def page(output: str, docstring: str = '') -> Page:

@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import build_site
 from tools.build import BuildFailed
+from tools.document import Notes
 from tools.markdown import parse, render
 from tools.sanitise import sanitise
-from tools.split import Notes
 
 
 def rendered(text: str, line: int = 1):

@@ -58,6 +58,24 @@ def test_the_served_site_is_rebuilt_when_a_source_changes(project):
         server.wait(timeout=10)
 
 
+def test_a_strict_build_that_fails_while_serving_leaves_the_last_good_site_served(project):
+    port = free_port()
+    url = f'http://127.0.0.1:{port}/tutorial/readme.html'
+    server = start(project, '--port', str(port), '--strict')
+    printed = []
+    reader = threading.Thread(target=lambda: printed.extend(server.stdout), daemon=True)
+    reader.start()
+    try:
+        assert wait_for(lambda: 'The tutorial' in fetch(url)), 'the site was not served'
+        (project / 'home/money.py').write_text('x = 1\n# It costs $5.\ny = 2\n')
+        assert wait_for(lambda: any('home/money.py:2: warning: ' in line for line in printed))
+        assert 'The tutorial' in fetch(url)
+        assert status_of(port, '/money.html') == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def start(project: Path, *options: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, '-m', 'tools.serve', 'home', '--out', 'site', '--cache', 'cache',
                              *options], cwd=project, env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
@@ -89,9 +107,9 @@ def test_a_folder_not_made_by_the_generator_is_neither_built_into_nor_served(pro
     (project / 'site/notes.txt').write_text('my notes\n')
     server = start(project, '--port', str(free_port()))
     output, _ = server.communicate(timeout=30)
-    assert server.returncode == 1
-    assert output == ('site holds files but no sitemap.xml, so it was not made by this generator, and the '
-                      'build would delete its files; choose another folder with --out\n')
+    assert server.returncode == 2
+    assert output == ('site holds files but no static/site.css, so it was not made by this generator, and '
+                      'the build would delete its files; choose another folder with --out\n')
     assert [path.name for path in (project / 'site').iterdir()] == ['notes.txt']
 
 
@@ -147,8 +165,8 @@ def test_a_port_in_use_or_no_port_at_all_is_said_in_one_line(project):
                               '--port', '99999'], cwd=project, capture_output=True, text=True,
                              env=dict(os.environ, PYTHONPATH=str(REPOSITORY)), timeout=30)
     assert (in_use.returncode, in_use.stdout, in_use.stderr) == (
-        1, '', f'port {port} is in use, by another `make serve` perhaps: stop it, or choose another port '
+        2, '', f'port {port} is in use, by another `make serve` perhaps: stop it, or choose another port '
                '(make serve PORT=8001)\n')
     assert (no_port.returncode, no_port.stdout, no_port.stderr) == (
-        1, '', '--port 99999 is not a port: choose one from 1 to 65535\n')
+        2, '', '--port 99999 is not a port: choose one from 1 to 65535\n')
     assert not (project / 'site').exists()

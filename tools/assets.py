@@ -1,7 +1,8 @@
 """
 ---
 title: Files copied into the site
-summary: The stylesheets, KaTeX's stylesheet and fonts, and the images the notes show.
+summary: The stylesheets, KaTeX's stylesheet and fonts, the images the notes show, and a copy of
+  each source.
 ---
 
 # Files copied into the site
@@ -15,7 +16,15 @@ Besides its pages, the site holds:
 * the images and other files the notes point to (a PDF, the `.ipynb` of a notebook), at the
   same place relative to the page as relative to its source, so that a link that works beside
   the source works on the site; with each image its [dark variant](images.html), if it has one;
-* the pictures of the outputs of a [notebook](notebook.html), beside its page.
+* the pictures of the outputs of a [notebook](notebook.html), beside its page;
+* unless "View source" leads to a repository (`--source-url`), a [copy of each
+  source](site.html#the-copy-of-a-source) beside its page, `mnist.py.txt` beside `mnist.html`,
+  as it is in the source folder, byte for byte.
+
+GitHub Pages, where a site kept in a repository is most often published, hands the site to
+Jekyll, which leaves out every file whose name starts with `_`, `__init__.py.txt` among them,
+unless the site holds a file `.nojekyll`; so with the copies of the sources comes an empty
+`.nojekyll`.
 
 KaTeX's stylesheet offers each font in three formats. Every current browser reads WOFF2, and
 `docs/` is committed, so only the WOFF2 files are copied, a quarter of the bytes, and the
@@ -24,11 +33,13 @@ stylesheet's font lists are cut to them.
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import Dict
+from typing import Dict, List
 
+from tools.document import Page
 from tools.errors import BuildError
 from tools.highlight import stylesheet
 from tools.katex import KATEX_PACKAGE
+from tools.site import source_copy
 
 STATIC = Path(__file__).resolve().parent / 'static'
 
@@ -48,6 +59,19 @@ def site_files() -> Dict[PurePosixPath, bytes]:
              for path in sorted(STATIC.iterdir())}
     files[PurePosixPath('static/pygments.css')] = stylesheet().encode()
     files.update(_katex_files())
+    return files
+
+
+def source_files(project: Path, pages: List[Page]) -> Dict[PurePosixPath, bytes]:
+    """
+    The copy of the source of each of `pages` that has one, and `.nojekyll`, by their paths in
+    the site.
+    """
+    files = {PurePosixPath('.nojekyll'): b''}
+    for page in pages:
+        copy = source_copy(page)
+        if copy is not None:
+            files[copy] = (project / page.source).read_bytes()
     return files
 
 

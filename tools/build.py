@@ -12,7 +12,7 @@ python -m tools.build labml_nn tools --out docs
 ```
 
 builds the site in `docs/` from the sources in `labml_nn/` (the top of the site) and `tools/`
-(under `docs/tools/`); `make docs` runs it. In order:
+(under `docs/tools/`); `make docs` runs it with `--strict`. In order:
 
 1. [find the sources](site.html), [read and split](split.html) each, and take its
    [front matter](front_matter.html);
@@ -21,25 +21,38 @@ builds the site in `docs/` from the sources in `labml_nn/` (the top of the site)
    [highlight](highlight.html) the code;
 4. check the links and images of the notes against the site, and read the
    [size and dark variant](images.html) of each image, and the [scripts](#scripts) of a page;
-5. [write the pages](page.html), copy [the other files](assets.html), write
-   [the sitemap](sitemap.html), and delete what the site no longer holds.
+5. [write the pages](page.html), copy [the other files](assets.html) and the sources, write
+   [the sitemap](sitemap.html) when the site's address is given, and delete what the site no
+   longer holds.
 
 It prints what it did: the pages, the formulas on them, and the seconds it took.
+
+## Where a site leads
+
+A page's "View source" leads to a copy of its source in the site, beside the page
+(`mnist.py.txt` beside `mnist.html`), so that it leads to the file wherever the site is opened,
+from a server or from the file system. With `--source-url URL` it leads to `URL/<path of the
+source>` instead, the repository's own page of the file, and no copy is made.
+
+The address the site is published at is known only when it is given, `--site-url URL`: then
+each page names its canonical address, link previews get an absolute address for their
+picture, and `sitemap.xml` lists every page. Without it, a page names no address but its own
+relative links, and the site has no sitemap. The generator makes up no address of its own.
 
 ## Problems, strict or not
 
 Every problem in the sources is collected, and reported at once, one `file:line: message`
-each (`file:line: warning: message` for a [warning](errors.html)). By default the build is
-strict: any problem, error or warning, fails it before it writes anything, so that a site
-kept in a repository, like this one, stays clean.
-
-With `--keep-going`, it renders every page it can instead, as a tool pointed at someone else's
+each (`file:line: warning: message` for a [warning](errors.html)). By default the build
+renders every page it can, as Sphinx and MkDocs do, since a tool pointed at someone else's
 sources should: a page with a warning renders as its author most likely meant it; a link that
 leads nowhere is left out, its text kept; a formula KaTeX cannot read is shown as written, in
 a code span; a source that cannot be read at all (a syntax error, a file that is not UTF-8)
-has no page, and links to it are left out too. It still exits with 1 when anything was
-reported. Nothing half-done reaches the site either way: a page is written whole, or not at
-all.
+has no page, and links to it are left out too.
+
+With `--strict`, any problem, error or warning, fails the build before it writes anything, so
+that a site kept in a repository stays clean; `make docs`, `make serve` and CI build this
+site that way. Nothing half-done reaches the site either way: a page is written whole, or not
+at all. The [exit status](#the-command) tells the two outcomes apart.
 
 ## Rendering only what changed
 
@@ -72,28 +85,28 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
-from tools.assets import ASSET_SUFFIXES, site_files
+from tools.addresses import ADDRESS_RULE, safe_address
+from tools.assets import ASSET_SUFFIXES, site_files, source_files
+from tools.document import Notes, Page, ParsedNotes, Reference, Section
 from tools.errors import BuildError, BuildFailed, SourceError, SourceWarning
 from tools.files import read_cache, write_cache, write_files
-from tools.front_matter import take_front_matter, title_and_summary
+from tools.front_matter import take_front_matter
 from tools.highlight import highlight_file
-from tools.images import describe_images, image_sizes, read_svg
+from tools.image_files import read_svg
+from tools.images import describe_images, image_sizes
 from tools.katex import katex_version, start_typesetting
-from tools.markdown import ParsedNotes, Reference, parse, render, retarget, unlink
-from tools.notebook import notebook_files, read_notebook
+from tools.markdown import parse, render, retarget, title_and_summary, unlink
+from tools.notebook import notebook_files, read_notebook, split_notebook
 from tools.page import SiteConfig, preview_image, render_page, section_id
-from tools.sanitise import ADDRESS_RULE, safe_address
-from tools.site import (HOME, OUTSIDE, Page, find_pages, generated_home, navigation, outside,
+from tools.site import (HOME, OUTSIDE, find_pages, generated_home, navigation, outside,
                         reading_order, unlinked_pages)
 from tools.sitemap import commit_dates, sitemap
-from tools.split import Notes, Section, read_source, split
+from tools.split import read_source, split
 
 GENERATOR = Path(__file__).resolve().parent
 
-# Where the site is published, and where the repository shows its files; `make docs` passes
-# its SITE_URL and SOURCE_URL.
-SITE_URL = 'https://capsule-networks-tutorial.github.io/annotated-capsules/'
-SOURCE_URL = 'https://github.com/capsule-networks-tutorial/annotated-capsules/blob/main'
+# The file every site of this generator holds, by which a folder is known to be one.
+SITE_MARK = PurePosixPath('static/site.css')
 
 # The libraries whose output ends up in the pages.
 LIBRARIES = ('markdown-it-py', 'mdit-py-plugins', 'pygments', 'jinja2', 'pyyaml', 'nh3')
@@ -126,15 +139,16 @@ PageNotes = List[List[ParsedNotes]]
 
 
 def build(project: Path, roots: List[str], out: Path, cache: Path,
-          site_url: str = SITE_URL, source_url: str = SOURCE_URL, *,
-          site_name: Optional[str] = None, strict: bool = True,
+          site_url: Optional[str] = None, source_url: Optional[str] = None, *,
+          site_name: Optional[str] = None, strict: bool = False,
           allow_scripts: bool = False) -> Report:
     """
     ## The steps
 
     Builds the site of the sources in `roots` (folders relative to `project`) into `out`,
     keeping its cache in `cache`. `site_name` names the site (by default, the title of its
-    home page). A strict build raises `BuildFailed` on any problem, before writing anything;
+    home page); `site_url` and `source_url` are [where it leads](#where-a-site-leads), if
+    given. A strict build raises `BuildFailed` on any problem, before writing anything;
     otherwise the problems are in the report. `allow_scripts` says that the sources are
     trusted to run [scripts](#scripts) on their pages.
     """
@@ -195,7 +209,7 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     report.formulas = sum(entry['formulas'] for entry in manifest.values())
 
     # Every file of the site, by its path in it: the pages just rendered, the other files, the
-    # files the notes point to, and the sitemap.
+    # files the notes point to, the copies of the sources, and the sitemap.
     for entry in manifest.values():
         for target, source in entry['assets'].items():
             written[PurePosixPath(target)] = (project / source).read_bytes()
@@ -203,12 +217,15 @@ def build(project: Path, roots: List[str], out: Path, cache: Path,
     for page in site:
         if page.source.suffix == '.ipynb':
             written.update(notebook_files(page.output, read_notebook(page.source, page.text)))
-    dates, undated = commit_dates(project, [page.source for page in site])
-    if undated:
-        report.notes.append('sitemap.xml has no lastmod for sources with uncommitted changes: ' +
-                            ', '.join(map(str, undated)) +
-                            '; commit them, then run `make docs` again')
-    written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
+    if source_url is None:
+        written.update(source_files(project, site))
+    if site_url is not None:
+        dates, undated = commit_dates(project, [page.source for page in site])
+        if undated:
+            report.notes.append('sitemap.xml has no lastmod for sources with uncommitted '
+                                'changes: ' + ', '.join(map(str, undated)) +
+                                '; commit them, then run `make docs` again')
+        written[PurePosixPath('sitemap.xml')] = sitemap(site, site_url, dates).encode()
 
     expected = {str(page.output) for page in site} | {str(path) for path in written}
     changed = write_files({out / path: data for path, data in sorted(written.items())})
@@ -272,7 +289,10 @@ def _read(page: Page, digest: str) -> dict:
     """
     found: List[SourceError] = []
     try:
-        sections = split(page.source, page.text, found)
+        if page.source.suffix == '.ipynb':
+            sections = split_notebook(page.source, page.text)
+        else:
+            sections = split(page.source, page.text, found)
         meta = take_front_matter(page.source, sections, found)
     except SourceError as error:
         return {'digest': digest, 'failed': True,
@@ -577,7 +597,7 @@ def _normalise(path: PurePosixPath):
 
 
 def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
-                   addresses: Dict[str, str]):
+                   addresses: Dict[str, Optional[str]]):
     """
     ## The settings
 
@@ -590,9 +610,10 @@ def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
       source folder nor holds one: the build would read its own pages as sources, or delete
       the sources;
     * the build deletes from `out` whatever the site no longer holds, so it refuses a folder
-      that holds files but no `sitemap.xml`: a folder not made by this generator;
-    * the addresses of the site and of the sources, by option in `addresses`, are web
-      addresses: every page links to them.
+      that holds files but not the stylesheet every site of this generator holds,
+      `SITE_MARK`: a folder not made by this generator;
+    * the addresses of the site and of the sources that are given, by option in `addresses`,
+      are web addresses: every page links to them.
     """
     for root in roots:
         folder = (project / root).resolve()
@@ -606,12 +627,12 @@ def check_settings(project: Path, roots: List[str], out: Path, cache: Path,
     for option, place in (('--out', out), ('--cache', cache)):
         if place.exists() and not place.is_dir():
             raise BuildError(f'{option} {place} is a file, not a folder: choose a folder')
-    if out.is_dir() and any(out.iterdir()) and not (out / 'sitemap.xml').is_file():
-        raise BuildError(f'{out} holds files but no sitemap.xml, so it was not made by this '
+    if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARK).is_file():
+        raise BuildError(f'{out} holds files but no {SITE_MARK}, so it was not made by this '
                          'generator, and the build would delete its files; choose another folder '
                          'with --out')
     for option, address in addresses.items():
-        if not WEB_ADDRESS.fullmatch(address):
+        if address is not None and not WEB_ADDRESS.fullmatch(address):
             raise BuildError(f'{option} {address!r} is not a web address: give one such as '
                              'https://example.org/annotated/')
 
@@ -657,9 +678,17 @@ def main(arguments: List[str] = None) -> int:
     """
     ## The command
 
-    Prints one line of what was done, and every problem, one `file:line: message` a line, and
-    returns the exit status: 1 when anything was reported. A wrong setting, a file the system
-    will not write (no room, no permission) and Ctrl-C are each one line too, not a traceback.
+    Prints one line of what was done, and every problem, one `file:line: message` a line, then
+    their count. A wrong setting, a file the system will not write (no room, no permission)
+    and Ctrl-C are each one line too, not a traceback. The exit status says how it went:
+
+    * 0: the site is written, and nothing but warnings was reported;
+    * 1: errors in the sources were reported, and the site is written without what they break;
+      or, with `--strict`, any problem was, and nothing is written; so is nothing when two
+      sources would make the same page;
+    * 2: the build could not run as asked: a wrong option or setting, a tool missing (Node.js,
+      KaTeX), a file the system would not read or write; no file of the site is half-written;
+    * 130: Ctrl-C stopped it, and no file of the site is half-written either.
     """
     parser = argparse.ArgumentParser(prog='python -m tools.build',
                                      description='Builds the annotated site of Python and '
@@ -667,36 +696,42 @@ def main(arguments: List[str] = None) -> int:
     parser.add_argument('roots', nargs='+', help='source folders; the first is the top of the site')
     parser.add_argument('--out', default='docs', help='the site folder (default: docs)')
     parser.add_argument('--cache', default='.build', help='the build cache (default: .build)')
-    parser.add_argument('--keep-going', action='store_true',
-                        help='render every page that can be, instead of failing on the first '
-                             'problem; still exits with 1 when anything was reported')
+    strictness = parser.add_mutually_exclusive_group()
+    strictness.add_argument('--strict', action='store_true',
+                            help='fail on any problem, error or warning, before writing anything')
+    strictness.add_argument('--keep-going', action='store_true',
+                            help='render every page that can be: the default, kept for older '
+                                 'command lines')
     parser.add_argument('--site-name', help='the name of the site on every page (default: the '
                                             'title of the home page)')
     parser.add_argument('--allow-scripts', action='store_true',
                         help='include the scripts that pages name in their front matter; they '
                              'run in readers\' browsers, so give it only for sources you trust')
-    parser.add_argument('--site-url', default=SITE_URL,
-                        help=f'where the site is published (default: {SITE_URL})')
-    parser.add_argument('--source-url', default=SOURCE_URL,
-                        help='the address of the repository\'s files, for "view source" '
-                             f'(default: {SOURCE_URL})')
+    parser.add_argument('--site-url', help='where the site is published, for the canonical '
+                                           'links and sitemap.xml (default: none, and neither)')
+    parser.add_argument('--source-url', help='the address of the repository\'s files, for '
+                                             '"View source" (default: a copy of each source '
+                                             'beside its page)')
     options = parser.parse_args(arguments)
     try:
         report = build(Path.cwd(), options.roots, Path(options.out), Path(options.cache),
                        options.site_url, options.source_url, site_name=options.site_name,
-                       strict=not options.keep_going, allow_scripts=options.allow_scripts)
+                       strict=options.strict, allow_scripts=options.allow_scripts)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
-        print(f'{_tally(failure.errors)}: nothing was written; --keep-going renders every page '
-              'that can be', file=sys.stderr)
+        print(f'{_tally(failure.errors)}: nothing was written (--strict); without --strict the '
+              'build writes every page it can', file=sys.stderr)
         return 1
-    except (BuildError, SourceError) as error:
+    except SourceError as error:
         print(error, file=sys.stderr)
         return 1
+    except BuildError as error:
+        print(error, file=sys.stderr)
+        return 2
     except OSError as error:
         print(f'{describe_os_error(error)}; the site in {options.out} is not finished, and no '
               'file of it is half-written: fix this, and build again', file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt:
         print(f'interrupted; the site in {options.out} is not finished, and no file of it is '
               'half-written: build again to finish', file=sys.stderr)
@@ -712,7 +747,7 @@ def main(arguments: List[str] = None) -> int:
     print('\n'.join(map(str, report.problems)), file=sys.stderr)
     unrendered = f'; no page for {", ".join(report.failed)}' if report.failed else ''
     print(_tally(report.problems) + unrendered, file=sys.stderr)
-    return 1
+    return 0 if all(isinstance(problem, SourceWarning) for problem in report.problems) else 1
 
 
 def describe_os_error(error: OSError) -> str:

@@ -16,7 +16,8 @@ KaTeX cannot read, a `<script>` that is [left out](sanitise.html)) or would misl
 (a link to nothing). Others are *warnings*,
 `path:line: warning: what is odd`: the page renders as its author most likely meant, and
 saying so is enough (a docstring that Python reads differently from the page, an unknown
-key of the front matter). A strict build, the default, fails on both.
+key of the front matter). The command exits with 1 after an error and 0 after warnings alone;
+a `--strict` build fails on both ([the build](build.html#problems-strict-or-not)).
 """
 
 from pathlib import Path

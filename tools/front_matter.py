@@ -20,9 +20,8 @@ The `title` names the page in the browser's tab, in the site's lists and in prev
 links; the `summary` is its meta description and the text of those previews. The block is taken
 out of the notes, so the reader sees it only through its effects.
 
-A page without a `title` takes the text of its first heading, the way a reader would name
-it, and only a page without headings is named by its file. A page without a `summary` takes
-the first paragraph of its module docstring, if it is text (no formula, no picture).
+A page without a `title` or a `summary` is named by its notes, its first heading and its first
+paragraph, as [Markdown](markdown.html#a-page-without-front-matter) reads them.
 
 A third key, `scripts`, lists the JavaScript files beside the source that the page runs, such
 as `scripts: [widget.js]`: the notes cannot hold a script, and [the build](build.html#scripts)
@@ -34,23 +33,20 @@ from typing import Dict, List, Tuple, Union
 
 import yaml
 
+from tools.document import Section
 from tools.errors import SourceError, SourceWarning, warn
-from tools.markdown import outline
-from tools.split import Section
 
 # The keys a page may set; any other is most likely a typo, and is reported.
 KEYS = ('title', 'summary', 'scripts')
-# The longest summary taken from a paragraph, in characters.
-SUMMARY_LENGTH = 300
 
 
-def take_front_matter(path: Path, sections: List[Section], problems: List[SourceError] = None
+def take_front_matter(path: Path, sections: List[Section],
+                      problems: List[SourceError] = None
                       ) -> Dict[str, Union[str, List[Tuple[str, int]]]]:
     """
     The front matter of the module docstring (the notes of kind `module`, in the first section),
     removed from it; `{}` when there is none. An unknown key is left out, with a warning in
-    `problems`. `title` and `summary` are text; `scripts` is a list of file names, each with
-    the line of its key, for the build's messages.
+    `problems`.
 
     The removed lines are replaced by empty lines, so that the lines after them keep their
     numbers for error messages.
@@ -109,27 +105,3 @@ def take_front_matter(path: Path, sections: List[Section], problems: List[Source
     if 'scripts' in meta:
         taken['scripts'] = [(name, keys.get('scripts', first)) for name in meta['scripts']]
     return taken
-
-
-def title_and_summary(sections: List[Section], meta: Dict[str, str],
-                      name: str) -> Tuple[str, str]:
-    """
-    ## Without front matter
-
-    The title and summary of a page: those of its front matter `meta`, or else the text of the
-    first heading of its notes (or `name`), and the first paragraph of its module docstring,
-    cut at a word near `SUMMARY_LENGTH` characters.
-    """
-    title, summary = meta.get('title'), meta.get('summary')
-    if title is None:
-        title = next((text for section in sections for notes in section.notes
-                      for tag, text, _ in outline(notes.text) if tag.startswith('h') and text),
-                     name)
-    if summary is None:
-        module = [notes for notes in sections[0].notes if notes.kind == 'module'][:1]
-        paragraphs = [(text, rich) for notes in module for tag, text, rich in outline(notes.text)
-                      if tag == 'p']
-        summary = paragraphs[0][0] if paragraphs and not paragraphs[0][1] else ''
-        if len(summary) > SUMMARY_LENGTH:
-            summary = summary[:SUMMARY_LENGTH].rsplit(' ', 1)[0] + ' …'
-    return title, summary

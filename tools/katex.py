@@ -27,9 +27,9 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
+from tools.document import Formula
 from tools.errors import BuildError, SourceError
 from tools.files import read_cache, write_cache
-from tools.markdown import Formula
 
 # The KaTeX package `npm ci` installs, and the script that drives it.
 KATEX_PACKAGE = Path(__file__).resolve().parent.parent / 'node_modules' / 'katex'

@@ -53,7 +53,6 @@ page of the site; HTML written in the notes is [sanitised](sanitise.html).
 """
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
@@ -65,49 +64,12 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar
 
+from tools.addresses import safe_address
+from tools.document import Formula, Notes, ParsedNotes, Reference, Section
 from tools.errors import SourceError, SourceWarning, warn
 from tools.highlight import highlight_block, highlight_inline, lexer
 from tools.images import picture
-from tools.sanitise import mark, refusals, safe_address, sanitise
-from tools.split import Notes
-
-
-@dataclass
-class Formula:
-    """
-    A formula as written, whether it is displayed, and where it is.
-    """
-    tex: str
-    display: bool
-    path: Path
-    line: int
-
-    @property
-    def key(self) -> Tuple[bool, str]:
-        return self.display, self.tex
-
-
-@dataclass
-class Reference:
-    """
-    A link or an image: its target as written, and its line. The build may point its `token`
-    elsewhere (`ppo/` to `ppo/index.html`), or make it plain text where it leads nowhere.
-    """
-    target: str
-    image: bool
-    line: int
-    token: Token = field(default=None, compare=False, repr=False)
-
-
-@dataclass
-class ParsedNotes:
-    """
-    The tokens of some notes, with the formulas and references found in them.
-    """
-    tokens: List[Token]
-    env: dict
-    formulas: List[Formula]
-    references: List[Reference]
+from tools.sanitise import mark, refusals, sanitise
 
 
 def _markdown() -> MarkdownIt:
@@ -451,10 +413,41 @@ def _written_html(tokens: List[Token], env: dict) -> List[Tuple[int, str]]:
     return written
 
 
+# The longest summary taken from a paragraph, in characters.
+SUMMARY_LENGTH = 300
+
+
+def title_and_summary(sections: List[Section], meta: Dict[str, str],
+                      name: str) -> Tuple[str, str]:
+    """
+    ## A page without front matter
+
+    A page without a `title` in its [front matter](front_matter.html) takes the text of its
+    first heading, the way a reader would name it, and only a page without headings is named
+    by its file. A page without a `summary` takes the first paragraph of its module docstring,
+    if it is text (no formula, no picture).
+
+    Returns the title and summary of a page: those of its front matter `meta`, or else the text
+    of the first heading of its notes (or `name`), and the first paragraph of its module
+    docstring, cut at a word near `SUMMARY_LENGTH` characters.
+    """
+    title, summary = meta.get('title'), meta.get('summary')
+    if title is None:
+        title = next((text for section in sections for notes in section.notes
+                      for tag, text, _ in outline(notes.text) if tag.startswith('h') and text),
+                     name)
+    if summary is None:
+        module = [notes for notes in sections[0].notes if notes.kind == 'module'][:1]
+        paragraphs = [(text, rich) for notes in module for tag, text, rich in outline(notes.text)
+                      if tag == 'p']
+        summary = paragraphs[0][0] if paragraphs and not paragraphs[0][1] else ''
+        if len(summary) > SUMMARY_LENGTH:
+            summary = summary[:SUMMARY_LENGTH].rsplit(' ', 1)[0] + ' …'
+    return title, summary
+
+
 def outline(text: str) -> List[Tuple[str, str, bool]]:
     """
-    ## Headings and paragraphs as text
-
     The headings and paragraphs of some notes, in order, each as its tag (`h1`, `p`, ...), its
     text without markup (a formula as its TeX, a link as its words, no HTML) and whether it
     holds a formula or an image; for the names and summaries of pages without front matter.

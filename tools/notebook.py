@@ -23,7 +23,9 @@ outputs are shown as a reader of the notebook sees them:
   (ANSI escapes) are taken out, and a line redrawn with `\\r`, as a progress bar does,
   shows its last state;
 * pictures (PNG, JPEG, SVG) as image files beside the page, `x-outputs/cell-3-1.png` for the
-  first picture of the third cell, with their size;
+  first picture of the third cell, with their size; a notebook draws them for light screens,
+  most often dark on white, and has no dark variant to offer, so on a dark screen each sits on
+  a light card, padded and rounded, a figure on the page rather than a white hole in it;
 * HTML as its text: a page runs nothing a notebook holds, nor takes its styles;
 * an error as its traceback; any other type is named, and not shown.
 
@@ -40,11 +42,9 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
-from markupsafe import Markup, escape
-
+from tools.document import Notes, Section
 from tools.errors import SourceError
-from tools.images import CODE_WIDTH, image_size
-from tools.split import Notes, Section
+from tools.image_files import image_size
 
 # Pictures of a notebook's outputs, by type, and the suffix of their files.
 PICTURE_TYPES = {'image/png': '.png', 'image/jpeg': '.jpg', 'image/svg+xml': '.svg'}
@@ -298,24 +298,6 @@ def _terminal(text: str) -> str:
         drawn = [part for part in line.split('\r') if part]
         lines.append(drawn[-1] if drawn else '')
     return '\n'.join(lines).rstrip('\n')
-
-
-def output_html(output: Output) -> Markup:
-    """
-    ## The HTML of an output
-
-    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size, which opens
-    the file on a click. A picture wider than the code column is [wide](images.html), as a
-    figure of the notes is.
-    """
-    if output.file is None:
-        return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
-    width, height = output.size
-    wide = ' class="wide"' if width > CODE_WIDTH else ''
-    file = escape(output.file)
-    return Markup(f'<div class="output picture"><a class="image" href="{file}"><img src="{file}" '
-                  f'alt="A picture drawn by the cell" width="{width}" height="{height}"{wide} '
-                  'loading="lazy"></a></div>')
 
 
 def notebook_files(page_output: PurePosixPath, notebook: Notebook) -> Dict[PurePosixPath, bytes]:

@@ -20,10 +20,12 @@ file. Around them:
   that previews of a shared link read, with the page's picture: its first image, or else the
   home page's; and the page's [scripts](build.html#scripts), if the build allows them.
 
-Pages link to each other and to the stylesheets with relative links, so that the site works
-from any address, and from the file system. The only absolute addresses are those of the
-canonical URL and the preview picture, for search engines and link previews, which name the
-published site.
+Pages link to each other, to the stylesheets and to the copies of their sources with relative
+links, so that the site works from any address, and from the file system. The only absolute
+addresses are those of the canonical URL and the preview picture, for search engines and link
+previews, and a page has them only when the address of the published site is given
+(`--site-url`); likewise, "View source" leads to the repository only when its address is given
+(`--source-url`).
 
 The template escapes every value it is given, except the HTML the Markdown renderer and
 Pygments made, which they escaped themselves.
@@ -38,12 +40,14 @@ from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from tools.addresses import safe_address
+from tools.document import Page
 from tools.highlight import highlight_file
-from tools.notebook import Output, output_html, read_notebook
-from tools.sanitise import safe_address
-from tools.site import (HOME, Navigation, Page, href, links_in, published_path,
+from tools.images import CODE_WIDTH
+from tools.notebook import Output, read_notebook
+from tools.site import (HOME, Navigation, href, links_in, published_path, source_copy,
                         tutorial_order)
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
@@ -59,12 +63,12 @@ class SiteConfig:
 
     `name` is the home page's title; `site_url` the address the site is published at;
     `source_url` the address under which the repository's files are shown, for the *view
-    source* links; `image` the picture of link previews of pages without one of their own,
-    by its path in the site (or nothing).
+    source* links (each `None` when not given); `image` the picture of link previews of pages
+    without one of their own, by its path in the site (or nothing).
     """
     name: str
-    site_url: str
-    source_url: str
+    site_url: Optional[str]
+    source_url: Optional[str]
     image: str = ''
 
 
@@ -127,6 +131,24 @@ def code_html(highlighted: List[str], lines: List[int],
             blocks.extend(output_html(output) for output in outputs.get(number, []))
             block = []
     return Markup(''.join(blocks))
+
+
+def output_html(output: Output) -> Markup:
+    """
+    ## The HTML of an output
+
+    Text in a `<pre>`, escaped; a picture as an `<img>` of its file, with its size, which opens
+    the file on a click. A picture wider than the code column is [wide](images.html), as a
+    figure of the notes is.
+    """
+    if output.file is None:
+        return Markup(f'<pre class="output {output.kind}">{escape(output.text)}</pre>')
+    width, height = output.size
+    wide = ' class="wide"' if width > CODE_WIDTH else ''
+    file = escape(output.file)
+    return Markup(f'<div class="output picture"><a class="image" href="{file}"><img src="{file}" '
+                  f'alt="A picture drawn by the cell" width="{width}" height="{height}"{wide} '
+                  'loading="lazy"></a></div>')
 
 
 # The headings of the rendered notes, as the Markdown renderer writes them.
@@ -215,6 +237,20 @@ def contents(pages: List[Page]) -> List[ContentsGroup]:
     return groups
 
 
+def source_link(page: Page, config: SiteConfig) -> Optional[str]:
+    """
+    ## View source
+
+    Where a page's "View source" leads: the repository's page of its file, under `source_url`;
+    without one, [the copy of the source](site.html#the-copy-of-a-source) beside the page;
+    nothing for a home page made for a folder, which has no source file.
+    """
+    if config.source_url:
+        return f'{config.source_url.rstrip("/")}/{page.source}'
+    copy = source_copy(page)
+    return href(page.output, copy) if copy else None
+
+
 ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                  undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                  trim_blocks=True, lstrip_blocks=True)
@@ -243,10 +279,11 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
     is_home = page.output == HOME
     page_headings = headings(notes)
     count = sum(1 + len(heading.below) for heading in page_headings)
-    site_url = config.site_url.rstrip('/')
+    site_url = config.site_url.rstrip('/') if config.site_url else None
+    # A picture of the site is named by its absolute address, which only a given site has.
     image = preview_image(page) or config.image
     if image and not urlsplit(image).scheme:
-        image = f'{site_url}/{quote(image)}'
+        image = f'{site_url}/{quote(image)}' if site_url else ''
     template = ENVIRONMENT.get_template('page.html')
     return template.render(
         page=page,
@@ -257,10 +294,10 @@ def render_page(page: Page, notes: List[Markup], navigation: Navigation, config:
         has_math=has_math,
         is_home=is_home,
         head_title=config.name if is_home else f'{page.title} · {config.name}',
-        url=f'{site_url}/{published_path(page.output)}',
+        url=f'{site_url}/{published_path(page.output)}' if site_url else None,
         image=image,
         headings=page_headings if count >= CONTENTS_MIN_HEADINGS else [],
-        source_link=f'{config.source_url.rstrip("/")}/{page.source}',
+        source_link=source_link(page, config),
         contents=contents(all_pages) if is_home else [],
         scripts=scripts,
         href=lambda target: href(page.output, PurePosixPath(target)),

@@ -13,9 +13,9 @@ CommonMark lets notes hold HTML, and sources use it for what Markdown lacks: a l
 `<script>`, an `onerror=` attribute, an `<iframe>` or a `javascript:` link written in a
 docstring, a Markdown file or a notebook's cell would run there, whoever wrote it. So the HTML
 of the notes is sanitised as GitHub sanitises a README: an allow-list of harmless tags and
-attributes, close to GitHub's, and addresses that are `http`, `https`, `mailto` or relative.
-Everything else is left out of the page and reported at its file and line, as an error: a
-strict build stops, and `--keep-going` renders the page without it.
+attributes, close to GitHub's, and [addresses](addresses.html) that are `http`, `https`,
+`mailto` or relative. Everything else is left out of the page and reported at its file and
+line, as an error: the page is rendered without it, and a `--strict` build stops.
 
 The addresses that Markdown itself writes, `[text](javascript:...)` or `![](data:...)`, follow
 the same rule: [the build](build.html) refuses them as it refuses a link that leads nowhere.
@@ -54,9 +54,10 @@ import hashlib
 import re
 from html.parser import HTMLParser
 from typing import List, Tuple
-from urllib.parse import urlsplit
 
 import nh3
+
+from tools.addresses import ADDRESS_RULE, SCHEMES, safe_address
 
 # The tags the notes may hold: text, headings, lists, tables, quotes and code, and those GitHub
 # allows in a README for what Markdown lacks.
@@ -76,29 +77,12 @@ ATTRIBUTES = frozenset({
 ADDRESSES = {'a': 'href', 'img': 'src', 'blockquote': 'cite', 'del': 'cite', 'ins': 'cite',
              'q': 'cite'}
 
-# The schemes an address may have; one without a scheme is relative, to a page or a file of the
-# site. `javascript:`, `vbscript:` and `data:` are not among them.
-SCHEMES = frozenset({'http', 'https', 'mailto'})
-ADDRESS_RULE = 'an address in the notes is http, https, mailto, or relative to the page'
-
 # Where it points, what a person reads about the allow-list.
 WHERE = 'notes hold only the HTML listed on the page "The HTML allowed in the notes"'
 
 CLEANER = nh3.Cleaner(tags=set(TAGS), url_schemes=set(SCHEMES), link_rel=None,
                       attributes={'*': set(ATTRIBUTES),
                                   **{tag: {name} for tag, name in ADDRESSES.items()}})
-
-
-def safe_address(address: str) -> bool:
-    """
-    Whether an address may be in a page: relative, or of one of the `SCHEMES`. The scheme is
-    read as a browser reads it, whatever its case and with tabs and new lines taken out.
-    """
-    try:
-        scheme = urlsplit(address).scheme
-    except ValueError:
-        return False
-    return not scheme or scheme in SCHEMES
 
 
 class _Refusals(HTMLParser):

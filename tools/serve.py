@@ -14,8 +14,9 @@ python -m tools.serve labml_nn tools --out docs --port 8000
 
 builds the site, serves `docs/` on `127.0.0.1` (this machine only), and looks at the sources
 and the generator once a second: when a file changed, it builds again, which renders only
-[what changed](build.html). A build that fails prints its errors and leaves the last good site
-being served, until the next change.
+[what changed](build.html). Each build prints the problems it found; a build that fails (with
+`--strict`, on any problem, as `make serve` builds) leaves the last good site being served,
+until the next change.
 
 It serves the site and nothing else: the files of `docs/`, never a listing of a folder, nor a
 file outside it (`/../`). Whatever a browser or a person sends, a request that names no file
@@ -37,7 +38,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import List, Tuple
 
-from tools.build import GENERATOR, SITE_URL, SOURCE_URL, build, check_settings, describe_os_error
+from tools.build import GENERATOR, build, check_settings, describe_os_error
 from tools.errors import BuildError, BuildFailed, SourceError
 
 # The ports a server may listen on.
@@ -73,7 +74,8 @@ def rebuild(project: Path, options) -> None:
     """
     try:
         report = build(project, options.roots, Path(options.out), Path(options.cache),
-                       options.site_url, options.source_url, allow_scripts=options.allow_scripts)
+                       options.site_url, options.source_url, strict=options.strict,
+                       allow_scripts=options.allow_scripts)
     except (BuildFailed, BuildError, SourceError) as error:
         print(error, file=sys.stderr, flush=True)
         return
@@ -82,6 +84,8 @@ def rebuild(project: Path, options) -> None:
         return
     print(f'built: {len(report.rendered)} of {report.pages} pages rendered in '
           f'{report.seconds:.2f} s', flush=True)
+    if report.problems:
+        print('\n'.join(map(str, report.problems)), file=sys.stderr, flush=True)
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -138,7 +142,8 @@ def main(arguments: List[str] = None) -> int:
     """
     ## The command
 
-    Returns the exit status: 1 for a setting it refuses, and 0 after Ctrl-C.
+    Returns the exit status: 2 for a setting it refuses, as [the build](build.html#the-command)
+    does, and 0 after Ctrl-C.
     """
     parser = argparse.ArgumentParser(prog='python -m tools.serve',
                                      description='Serves the site and rebuilds it.')
@@ -146,8 +151,9 @@ def main(arguments: List[str] = None) -> int:
     parser.add_argument('--out', default='docs')
     parser.add_argument('--cache', default='.build')
     parser.add_argument('--port', type=int, default=8000)
-    parser.add_argument('--site-url', default=SITE_URL)
-    parser.add_argument('--source-url', default=SOURCE_URL)
+    parser.add_argument('--strict', action='store_true')
+    parser.add_argument('--site-url')
+    parser.add_argument('--source-url')
     parser.add_argument('--allow-scripts', action='store_true',
                         help="the build's --allow-scripts: include the pages' scripts")
     options = parser.parse_args(arguments)
@@ -159,7 +165,7 @@ def main(arguments: List[str] = None) -> int:
         server = listen(options.port, options.out)
     except BuildError as error:
         print(error, file=sys.stderr)
-        return 1
+        return 2
     try:
         Path(options.out).mkdir(parents=True, exist_ok=True)
         rebuild(project, options)
@@ -177,7 +183,7 @@ def main(arguments: List[str] = None) -> int:
         return 0
     except OSError as error:
         print(describe_os_error(error), file=sys.stderr)
-        return 1
+        return 2
     finally:
         server.server_close()
 

@@ -40,7 +40,7 @@ model it draws.
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
@@ -48,39 +48,13 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
+from tools.document import Notes, Page, Section
 from tools.errors import BuildError, SourceError, warn
-from tools.split import Notes, Section
 
 HOME = PurePosixPath('index.html')
 
 # The kinds of source that are pages.
 SOURCE_SUFFIXES = ('.py', '.md', '.ipynb')
-
-
-@dataclass
-class Page:
-    """
-    ## A page
-
-    `source` is the file's path in the project, `output` the page's path in the site and `root`
-    the source folder it was found in, all with `/` whatever the system. The other fields are
-    filled by the build.
-    """
-    source: PurePosixPath
-    output: PurePosixPath
-    root: PurePosixPath
-    text: str = ''
-    sections: List[Section] = field(default_factory=list)
-    title: str = ''
-    summary: str = ''
-
-    @property
-    def folder(self) -> PurePosixPath:
-        return self.output.parent
-
-    @property
-    def is_index(self) -> bool:
-        return self.output.name == 'index.html'
 
 
 def find_pages(project: Path, roots: List[str],
@@ -181,6 +155,21 @@ def published_path(output: PurePosixPath) -> str:
     if output.name != 'index.html':
         return str(output)
     return '' if output == HOME else f'{output.parent}/'
+
+
+def source_copy(page: Page) -> Optional[PurePosixPath]:
+    """
+    ## The copy of a source
+
+    Where the site keeps the copy of a page's source that its "View source" leads to, by its
+    path in the site: beside the page, under the source's own name and `.txt` (`mnist.py.txt`,
+    `__init__.py.txt`), which a browser shows as text, from a server or from the file system,
+    and which no Python can import. A home page made for a folder has the folder for its source,
+    and no copy.
+    """
+    if page.source == page.root:
+        return None
+    return page.folder / f'{page.source.name}.txt'
 
 
 def href(origin: PurePosixPath, target: PurePosixPath) -> str:

@@ -9,9 +9,12 @@ summary: sitemap.xml lists every page for search engines, with the date of the l
 
 `sitemap.xml` lists the address of every page, in the
 [sitemaps protocol](https://www.sitemaps.org/protocol.html), for search engines, in the site's
-[reading order](site.html#one-reading-order). Its `lastmod`
-is the day of the last commit that changed the page's source (`git log -1 --format=%cs`), which
-is the same in every clone, so the file does not change from one build to the next.
+[reading order](site.html#one-reading-order). The protocol asks for absolute addresses, so a
+site has a sitemap only when the address it is published at is given (`--site-url`).
+
+Its `lastmod` is the day of the last commit that changed the page's source (`git log -1
+--format=%cs`), which is the same in every clone, so the file does not change from one build
+to the next.
 
 A source with changes not yet committed has no such date yet. Its page gets no `lastmod`, and
 the build says so: commit, then run `make docs` again, so that `docs/` matches what a fresh
@@ -24,8 +27,9 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
+from tools.document import Page
 from tools.errors import BuildError
-from tools.site import Page, published_path, reading_order
+from tools.site import published_path, reading_order
 
 
 def commit_dates(project: Path, sources: List[PurePosixPath]

@@ -33,37 +33,12 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from tools.document import Notes, Section
 from tools.errors import SourceError, SourceWarning, warn
-
-
-@dataclass
-class Notes:
-    """
-    ## Notes
-
-    A piece of Markdown and the line of the source its first line came from, so that a mistake
-    found while rendering it can be reported at its line. `kind` is `module` for the docstring of
-    the module (where the front matter lives), `docstring` for that of a class or function, and
-    `comment` for a run of `#` comments.
-    """
-    text: str
-    line: int
-    kind: str
-
-
-@dataclass
-class Section:
-    """
-    ## Section
-
-    Notes and the numbers (from 1) of the lines of code they describe.
-    """
-    notes: List[Notes] = field(default_factory=list)
-    code: List[int] = field(default_factory=list)
 
 
 # The largest source, in bytes: a hundred times the largest of labml-nn, room for a notebook
@@ -99,15 +74,11 @@ def read_source(path: Path, name: Path = None) -> str:
 
 def split(path: Path, text: str, problems: List[SourceError] = None) -> List[Section]:
     """
-    The sections of a source, by its kind: Python, Markdown, or a [notebook](notebook.html).
-    Warnings go to `problems` (see [errors](errors.html)).
+    The sections of a Python or Markdown source; a notebook has [a reader of its
+    own](notebook.html). Warnings go to `problems` (see [errors](errors.html)).
     """
     if Path(path).suffix == '.md':
         return [Section([Notes(text, 1, 'module')])] if text.strip() else []
-    if Path(path).suffix == '.ipynb':
-        # Imported here: the notebook's reader builds on this module's sections.
-        from tools.notebook import split_notebook
-        return split_notebook(path, text)
     return split_python(path, text, problems)
 
 
