@@ -2,6 +2,7 @@
 #
 #   make train [ARGS="epochs=1 train_subset=4096"]   the MNIST experiment
 #   make test                                         the test suite
+#   make check                                        its fast lane
 #   make docs / make serve                            the annotated site in docs/
 #   make figures RUN=<run uuid>                       the tutorial's pictures, from a run
 #   make notebook                                     the notebook, executed again in place
@@ -16,7 +17,7 @@ LABML_NN_WHEEL := .build/wheels/labml_nn-0.5.1-py3-none-any.whl
 ANCHOR := .build/anchor
 ANCHOR_STAMP := $(ANCHOR)/.installed
 
-.PHONY: setup train test figures notebook
+.PHONY: setup train test check figures notebook
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(MNIST_STAMP)
 
@@ -44,6 +45,11 @@ train: setup
 
 test: setup chromium $(LABML_NN_WHEEL) $(ANCHOR_STAMP) gpu-bundle
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The fast lane: the math, the generator, the configs, a few steps of training at most; no
+# browser, no server, no whole run (the tests marked slow)
+check: setup
+	$(PY) -m pytest tests -m 'not slow' $(PYTEST_ARGS)
 
 # labml-nn 0.5.1, as a wheel from the package registry: the benchmark's anchor, and a real
 # annotated codebase for the tests of the site generator.

@@ -2,24 +2,27 @@
 ---
 title: The long CPU runs of the evidence
 summary: >
-  The MultiMNIST and affine runs of the evidence pages, in two lanes of one CPU thread each, at
-  low priority, each run resumed where it stopped.
+  The long CPU runs of the evidence pages and of the pictures, in lanes of one CPU thread each,
+  at low priority, each run resumed where it stopped.
 ---
 
 # The long CPU runs of the evidence
 
 The runs behind [the evidence pages](../labml_nn/capsule_networks/evidence_figures.html) and
-[the pictures](../labml_nn/capsule_networks/figures.html) take hours of a CPU. This script starts them, or resumes them where they stopped, so that they can be
-trained over several sittings:
+[the pictures](../labml_nn/capsule_networks/figures.html) take hours of a CPU. This script starts
+them, or resumes them where they stopped, so that they can be trained over several sittings:
 
 ```bash
-.venv/bin/python -m bench.evidence_cpu          # both lanes, in the background of the machine
+.venv/bin/python -m bench.evidence_cpu          # every lane, in the background of the machine
 .venv/bin/python -m bench.evidence_cpu --list   # each run, and where it stands
 ```
 
 The runs go in three *lanes*, each a process of one thread at the lowest priority (`nice 19`), so
 that they share a 2-core machine with other work and measure CPU time that does not depend on
-it. A lane trains its runs one after the other:
+it. Each lane starts in a session of its own: Linux shares the CPU between sessions first
+(*autogroups*) and by `nice` only within one, so a lane started from a busy shell's session would
+get almost nothing. `echo 5 > /proc/PID/autogroup` lowers a lane's share against the others. A
+lane trains its runs one after the other:
 
 1. MultiMNIST: the CapsNet for 6 passes, $360{,}000$ pairs, then the baseline on the same stream
    of pairs and the same schedule, for as long as it is given;
@@ -105,7 +108,8 @@ def main(argv: List[str]):
     parser = argparse.ArgumentParser(description=__doc__.split('---')[2].strip().split('\n')[0])
     parser.add_argument('--lane', type=int, choices=range(len(LANES)),
                         help='train this lane in this process (default: start every lane in '
-                             'the background, its output in logs/evidence-lane-N.txt)')
+                             'the background, in a session of its own, its output in '
+                             'logs/evidence-lane-N.txt)')
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
     args = parser.parse_args(argv)
     if args.list:

@@ -65,7 +65,8 @@ class OursRunner:
         self.train_size = len(self.conf.train_data[1]) // args.batch_size * args.batch_size
         self.notes = [
             f'The experiment\'s own configs and step: precision={self.conf.precision}, '
-            f'compile={"on" if self.conf.compile else "off"}, '
+            f'compile={self.conf.compile} '
+            f'({"compiled" if self.model is not self.conf.model else "not compiled"}), '
             f'schedule {type(self.conf.schedule).__name__}, data on the device, '
             f'shifts of up to {self.conf.max_shift} pixels.',
         ]

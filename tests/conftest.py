@@ -1,12 +1,13 @@
 """
 Shared fixtures: for the site generator, a copy of the fixture site to build, and a build of it;
-for the data, MNIST with nowhere to repair it from.
+for the data, MNIST with nowhere to repair it from; for training, a folder for the runs.
 """
 
 import shutil
 from pathlib import Path
 
 import pytest
+from labml import lab
 
 from labml_nn.helpers import mnist
 from tools.build import build
@@ -29,6 +30,16 @@ def build_site(project: Path, roots=('home',), out='site', cache='cache', **sett
     """
     settings.setdefault('strict', True)
     return build(project, list(roots), project / out, project / cache, **settings)
+
+
+@pytest.fixture(scope='module')
+def logs(tmp_path_factory) -> Path:
+    """
+    A temporary folder for labml to write the runs of a module's tests to, in place of `logs/`.
+    """
+    path = tmp_path_factory.mktemp('logs')
+    lab.configure({'experiments_path': str(path)})
+    return path
 
 
 @pytest.fixture

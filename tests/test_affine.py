@@ -106,6 +106,7 @@ def test_affine_transformations_stay_within_affnists_ranges_and_cover_them(test_
         transformations.rotation, transformations.shear, transformations.scale))
 
 
+@pytest.mark.slow
 def test_every_transformed_test_digit_is_whole_on_the_canvas_and_fills_the_places_it_can(
         test_digits):
     images, labels = test_digits

@@ -255,6 +255,7 @@ def test_a_runner_whose_steps_never_call_its_model_is_stopped(clock, capsys):
         run_main(idle_runner, capsys)
 
 
+@pytest.mark.slow
 def test_compilation_is_read_back_from_the_compiler(clock, capsys):
     torch._dynamo.reset()
     torch._dynamo.utils.counters.clear()

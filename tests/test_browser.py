@@ -36,6 +36,9 @@ import pytest
 from tests.conftest import FIXTURE_SITE, add_pages, build_site
 from tools.build import build
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 # Chromium without the extras that would talk to other hosts or need a display.

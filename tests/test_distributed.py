@@ -24,6 +24,9 @@ from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.mnist import DEFAULT_ROOT, PROJECT_ROOT
 from tests.test_experiment import metrics
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 # Four steps of 32 images per epoch, two epochs, in 32-bit floats and not compiled
 TINY = ['device=cpu', 'train_subset=128', 'valid_subset=64', 'batch_size=32', 'compile=off',
         'precision=fp32', 'epochs=2', f'data_path={DEFAULT_ROOT}']
@@ -114,7 +117,7 @@ def test_the_metrics_summed_over_the_processes_are_those_of_one_process(single, 
     one, both = metrics(single), metrics(two)
     assert one.keys() == both.keys()
     for key in one:
-        if key.startswith('time.') or key == 'images_per_second.train':
+        if key.startswith(('time.', 'cpu_time.')) or key == 'images_per_second.train':
             continue
         assert [step for step, _ in both[key]] == [step for step, _ in one[key]] == [128, 256]
         for (_, expected), (_, value) in zip(one[key], both[key]):

@@ -10,7 +10,6 @@ from typing import Dict, List, Tuple
 
 import pytest
 import torch
-from labml import lab
 
 from labml_nn.capsule_networks import affine, mnist, multi_mnist
 from labml_nn.capsule_networks.baseline import BaselineCNN
@@ -18,16 +17,11 @@ from labml_nn.capsule_networks.multi_mnist import MultiMNISTCapsuleNetworkModel
 from labml_nn.helpers import checkpoint
 from labml_nn.helpers.run_log import read_log
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures('logs')]
+
 # Runs small enough for a test: one batch of 32 digits, no compilation
 TINY = ['device=cpu', 'train_subset=32', 'valid_subset=32', 'batch_size=32', 'compile=off']
-
-
-@pytest.fixture(scope='module', autouse=True)
-def logs(tmp_path_factory):
-    """labml writes the runs of these tests to a temporary folder."""
-    path = tmp_path_factory.mktemp('logs')
-    lab.configure({'experiments_path': str(path)})
-    return path
 
 
 def epochs_logged(run_path: Path) -> List[Dict[str, float]]:

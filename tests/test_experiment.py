@@ -10,23 +10,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from labml import lab
 
 from labml_nn.capsule_networks import mnist as experiment
 from labml_nn.helpers import checkpoint
 from labml_nn.helpers import mnist as mnist_data
 from labml_nn.helpers.configs import ConfigError, parse_arguments
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures('logs')]
+
 # A run small enough for a test: a few hundred images, small batches, no compilation
 TINY = ['device=cpu', 'train_subset=256', 'valid_subset=128', 'batch_size=64', 'compile=off']
-
-
-@pytest.fixture(scope='module', autouse=True)
-def logs(tmp_path_factory):
-    """labml writes the runs of these tests to a temporary folder."""
-    path = tmp_path_factory.mktemp('logs')
-    lab.configure({'experiments_path': str(path)})
-    return path
 
 
 def metrics(run_path: Path):

@@ -111,6 +111,7 @@ def reconstructions_pixels(tmp_path: Path, model, images, n=10, n_wrong=5) -> np
         return np.asarray(image.convert('L'), dtype=np.int16)
 
 
+@pytest.mark.slow
 def test_the_reconstructions_drawn_are_what_the_decoder_draws_not_the_inputs(tmp_path):
     # Grey test digits, decoded as black or as white: only the reconstructions may change
     grey, black = torch.full((15, 1, 28, 28), 0.5), torch.zeros(15, 1, 28, 28)
@@ -221,12 +222,18 @@ def test_capsule_lengths_of_the_last_iteration_are_those_of_the_model(model, dig
     assert torch.allclose(couplings[0], torch.full((4, 1152, 10), 0.1))
 
 
-def test_training_curves_are_drawn_at_their_size(tmp_path):
+def test_training_curves_are_drawn_at_their_size_by_epoch_logarithmic_within_the_first(tmp_path):
     write_log(tmp_path, [epoch_line(512, 0.5, 0.8), epoch_line(1024, 0.3, 0.85)])
-    figure = figures.training_curves_figure(run_log.read_log(tmp_path))
+    figure = figures.training_curves_figure(run_log.read_log(tmp_path), 512)
     assert drawn_size(figure, tmp_path / 'c.png') == (920, 340)
+    # Epochs on a linear axis; with a record within the first epoch, on a logarithmic one
+    assert figure.axes[0].get_xscale() == 'linear'
+    write_log(tmp_path, [epoch_line(64, 0.9, 0.3), epoch_line(512, 0.5, 0.8)])
+    figure = figures.training_curves_figure(run_log.read_log(tmp_path), 512)
+    assert figure.axes[0].get_xscale() == 'log' and figure.axes[1].get_xscale() == 'log'
 
 
+@pytest.mark.slow
 def test_a_missing_checkpoint_gives_one_clear_message_and_no_traceback(tmp_path):
     result = subprocess.run([sys.executable, '-m', 'labml_nn.capsule_networks.figures', str(tmp_path / 'gone')],
                             cwd=PROJECT, capture_output=True, text=True)
@@ -264,6 +271,7 @@ def run_folder(tmp_path, model):
     return folder
 
 
+@pytest.mark.slow
 def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path, capsys):
     written = figures.main([str(run_folder), '--out', str(tmp_path / 'out'), '--test-subset', '200'])
     assert sorted(written) == ['architecture', 'decoder', 'perturbations', 'reconstructions',
@@ -277,6 +285,7 @@ def test_the_command_draws_every_picture_from_a_run_folder(run_folder, tmp_path,
     assert 'after 2 epochs: ' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_pictures_go_into_the_run_folder_and_a_missing_log_leaves_out_the_curves(run_folder, capsys):
     (run_folder / 'log.jsonl').unlink()
     written = figures.main([str(run_folder / checkpoint.FILE_NAME), '--test-subset', '50'])
@@ -304,15 +313,18 @@ def picture_references():
     return shown
 
 
-def test_every_picture_of_the_site_is_shown_on_exactly_one_page():
+def test_every_picture_of_the_site_is_shown_on_exactly_one_page_and_the_home_page_shows_one():
     light = sorted(path.name for path in IMAGES.glob('*.png') if not path.name.endswith('.dark.png'))
-    assert light == ['affine.png', 'architecture.png', 'multi_mnist.png', 'perturbations.png',
-                     'reconstructions.png', 'routing.png', 'routing_iterations.png',
-                     'training_curves.png']
+    assert light == ['affine.png', 'architecture.png', 'learning_curves.png', 'multi_mnist.png',
+                     'perturbations.png', 'reconstructions.png', 'routing.png',
+                     'routing_iterations.png', 'training_curves.png']
     shown = picture_references()
     assert sorted(shown) == light
     for name, sources in shown.items():
         assert len(sources) == 1, (name, sources)
+    # The landing page shows the first picture of the tutorial, and no other
+    home = (PROJECT / 'labml_nn' / '__init__.py').read_text(encoding='utf-8')
+    assert re.findall(r'!\[[^\]]*\]\(([^)]+)\)', home) == ['capsule_networks/images/reconstructions.png']
 
 
 def test_every_picture_has_a_dark_variant_of_its_size_and_is_narrow_enough_to_be_read_at_its_size():
@@ -382,6 +394,7 @@ def test_the_page_offers_the_first_correctly_classified_digit_of_each_class():
     assert figures.decoder_digits(labels, (labels + 1) % 10).tolist() == [0]
 
 
+@pytest.mark.slow
 def test_the_decoder_file_holds_the_decoder_quantised_and_the_digits_capsules(model, tmp_path):
     images, labels = figures.load_test_set(subset=30)
     predictions = figures.predict(model, images)

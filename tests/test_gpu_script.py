@@ -16,6 +16,9 @@ import pytest
 
 from bench import evidence_table, experiment_log, run
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 STEPS = REPO / 'bench' / 'steps.sh'
 GPU_SCRIPT = REPO / 'bench' / 'gpu.sh'

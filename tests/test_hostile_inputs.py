@@ -28,6 +28,9 @@ import pytest
 
 from tests.conftest import FIXTURE_SITE
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 # What a file outside the sources holds, so that it shows wherever it leaks.

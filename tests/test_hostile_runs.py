@@ -25,18 +25,13 @@ from labml_nn.helpers import mnist as mnist_data
 from labml_nn.helpers.configs import ConfigError, describe
 from labml_nn.helpers.trainer import TrainingDiverged
 
+# labml writes the runs of these tests to a temporary folder
+pytestmark = pytest.mark.usefixtures('logs')
+
 PROJECT = Path(__file__).resolve().parent.parent
 # A run small enough for a test: two batches of training, no compilation
 TINY = ['device=cpu', 'train_subset=64', 'valid_subset=64', 'batch_size=32', 'compile=off',
         'precision=fp32', 'epochs=1']
-
-
-@pytest.fixture(scope='module', autouse=True)
-def logs(tmp_path_factory):
-    """labml writes the runs of these tests to a temporary folder."""
-    path = tmp_path_factory.mktemp('logs')
-    lab.configure({'experiments_path': str(path)})
-    return path
 
 
 def files(folder: Path) -> dict:
@@ -136,6 +131,7 @@ def test_a_warmup_of_exactly_one_step_is_refused_before_the_run_starts(logs):
     assert files(logs) == before
 
 
+@pytest.mark.slow
 def test_a_bad_value_on_the_command_line_is_one_line_without_a_traceback(logs):
     result = subprocess.run([sys.executable, '-m', 'labml_nn.capsule_networks.mnist',
                              'learning_rate=nan'], cwd=PROJECT, capture_output=True, text=True)
@@ -241,6 +237,7 @@ def epoch_steps(run_path: Path) -> list:
     return steps
 
 
+@pytest.mark.slow
 def test_a_kill_during_the_checkpoint_write_leaves_log_and_checkpoint_agreeing_after_resume(
         monkeypatch):
     run_path = interrupted_run(monkeypatch)
@@ -265,6 +262,7 @@ def test_an_epoch_in_the_checkpoint_but_not_in_the_log_is_restored_on_agreeing(t
     assert epoch_steps(tmp_path) == [64, 128]
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_run_says_so_and_changes_nothing(finished_run, capsys):
     before = files(finished_run)
     assert experiment.main(['--resume', finished_run.name]) == finished_run
@@ -273,6 +271,7 @@ def test_resuming_a_finished_run_says_so_and_changes_nothing(finished_run, capsy
     assert files(finished_run) == before
 
 
+@pytest.mark.slow
 def test_resuming_a_copy_of_a_run_folder_is_refused_and_the_run_is_untouched(finished_run,
                                                                              tmp_path):
     copy = Path(shutil.copytree(finished_run, tmp_path / 'elsewhere' / finished_run.name))
@@ -345,6 +344,7 @@ def test_a_save_removes_the_temporary_files_a_killed_save_left(tmp_path):
 
 # Divergence
 
+@pytest.mark.slow
 def test_a_loss_that_is_not_a_number_stops_the_run_keeping_the_last_good_checkpoint(monkeypatch):
     step = experiment.Configs.step
     calls = []
@@ -382,6 +382,7 @@ def test_a_diverged_run_ends_the_process_with_one_line_and_a_failure(monkeypatch
 
 # The figures command
 
+@pytest.mark.slow
 def test_figures_of_a_run_with_weights_that_are_not_numbers_draws_nothing(finished_run, tmp_path):
     folder = tmp_path / 'diverged'
     folder.mkdir()
@@ -394,6 +395,7 @@ def test_figures_of_a_run_with_weights_that_are_not_numbers_draws_nothing(finish
     assert sorted(p.name for p in folder.iterdir()) == [checkpoint.FILE_NAME]
 
 
+@pytest.mark.slow
 def test_figures_of_a_run_whose_log_holds_nan_draws_nothing(finished_run, tmp_path):
     folder = Path(shutil.copytree(finished_run, tmp_path / 'nan_log'))
     log = folder / run_log.FILE_NAME

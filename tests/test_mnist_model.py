@@ -131,6 +131,7 @@ def shifted(image, rows, columns):
     return out
 
 
+@pytest.mark.slow
 def test_random_shift_moves_each_image_by_up_to_two_pixels_with_zero_padding():
     torch.manual_seed(0)
     images = torch.rand(64, 1, 28, 28) + 0.1

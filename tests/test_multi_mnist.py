@@ -138,6 +138,7 @@ def test_a_set_needs_a_generator_or_a_seed_not_both():
         MultiMNIST(images, labels, 8, generator=torch.Generator(), seed=0)
 
 
+@pytest.mark.slow
 def test_20x20_boxes_overlap_by_72_6_percent_on_average_as_independent_uniform_shifts_give():
     # Square digits filling the central 20x20 box of the 28x28 image
     images = torch.zeros(100, 28, 28, dtype=torch.uint8)
@@ -162,6 +163,7 @@ def test_bounding_box_overlap_of_hand_made_boxes():
     assert bounding_box_overlap(digits).tolist() == [[0.5, 0.25]]
 
 
+@pytest.mark.slow
 def test_the_real_test_set_measures_the_overlap_given_in_the_notes(test_digits):
     images, labels = test_digits
     data = MultiMNIST(images, labels, 20_000, seed=TEST_SEED, examples_per_digit=10)

@@ -12,6 +12,9 @@ import pytest
 
 from labml_nn.helpers.notebook import execute
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 NOTEBOOK = PROJECT / 'labml_nn' / 'capsule_networks' / 'notebook.ipynb'
 # The pictures the notebook shows, one per figure function that needs a run

@@ -23,6 +23,9 @@ from tests.test_links import broken_links
 from tools.build import build
 from tools.errors import SourceWarning
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 # `make test` downloads the wheel from the package registry.
 WHEEL = Path(__file__).resolve().parent.parent / '.build/wheels/labml_nn-0.5.1-py3-none-any.whl'

@@ -24,6 +24,9 @@ from tests.test_browser import VIEWS, browser, serve  # noqa: F401 (the fixture 
 from tests.test_figures import read_decoder
 from tools.build import build
 
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 PAGE = 'capsule_networks/figures.html'
 

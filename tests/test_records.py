@@ -7,25 +7,19 @@ pauses it there, unfinished.
 
 import pytest
 import torch
-from labml import lab
 
 from labml_nn.capsule_networks import multi_mnist
 from labml_nn.helpers import checkpoint, resuming, run_log
 from labml_nn.helpers.configs import ConfigError
 from labml_nn.helpers.trainer import TrainValidConfigs, is_record_point
 
+# labml writes the runs of these tests to a temporary folder
+pytestmark = pytest.mark.usefixtures('logs')
+
 # Two epochs of eight MultiMNIST batches of 16, no compilation
 TINY = ['device=cpu', 'epochs=2', 'train_subset=128', 'valid_subset=32', 'batch_size=16',
         'learning_rate=1e-3', 'compile=off', 'precision=fp32', 'curve_start=16',
         'valid_every=48']
-
-
-@pytest.fixture(scope='module', autouse=True)
-def logs(tmp_path_factory):
-    """labml writes the runs of these tests to a temporary folder."""
-    path = tmp_path_factory.mktemp('logs')
-    lab.configure({'experiments_path': str(path)})
-    return path
 
 
 def configs(valid_every: int, curve_start: int) -> TrainValidConfigs:
@@ -61,6 +55,7 @@ PAUSED = [argument if not argument.startswith('valid_every') else 'valid_every=9
           for argument in PAUSED]
 
 
+@pytest.mark.slow
 def test_a_run_logs_its_records_at_the_curve_points_every_valid_every_and_at_epoch_ends(
         uninterrupted):
     steps = [step for step, _ in run_log.read_log(uninterrupted)['accuracy.valid']]
@@ -73,6 +68,7 @@ def test_a_run_logs_its_records_at_the_curve_points_every_valid_every_and_at_epo
         assert values == sorted(values) and values[0] > 0
 
 
+@pytest.mark.slow
 def test_a_run_paused_at_every_record_and_resumed_ends_with_the_weights_of_one_never_paused():
     whole = checkpoint.load(multi_mnist.main(PAUSED) / checkpoint.FILE_NAME, torch.device('cpu'))
     paused = multi_mnist.main(['--pause-after', '1e-9'] + PAUSED)

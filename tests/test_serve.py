@@ -13,6 +13,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+# Trains, builds or starts a process, a server or a browser: the full suite only, not `make check`
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 

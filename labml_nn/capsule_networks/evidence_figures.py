@@ -52,15 +52,18 @@ twice, for the light and the dark theme ([how](../helpers/pictures.html)).
 import argparse
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from labml_nn.capsule_networks import affine, multi_mnist
 from labml_nn.capsule_networks.multi_mnist import MultiMNISTBatch, both_correct
 from labml_nn.helpers import checkpoint
-from labml_nn.helpers.pictures import Panel, panels_figure, save_light_and_dark
+from labml_nn.helpers.pictures import (DPI, Panel, foreground, panels_figure,
+                                       save_light_and_dark)
+from labml_nn.helpers.run_log import read_log
 from labml_nn.helpers.runner import Experiment, TrainedRun, positive, run_command
 
 # How the pictures name the two models
@@ -209,6 +212,70 @@ def affine_figure(images: torch.Tensor, labels: torch.Tensor, capsnet: torch.Ten
                          bottom=40, stacked=True)
 
 
+# The paper's numbers, for the learning curves: the accuracy of each model on each experiment's
+# curve, as a fraction; on the affine experiment, where training stopped on the translated digits
+PAPER = {'multi_mnist': {'capsnet': 0.950, 'baseline': 0.919},
+         'affine': {'capsnet': 0.9923, 'baseline': 0.9922}}
+# What each experiment's curve measures, and its chance level
+CURVES = {'multi_mnist': ('MultiMNIST: pairs with both digits right', 'pairs', 1 / 45),
+          'affine': ('Affine: translated MNIST test digits right', 'digits', 0.1)}
+
+
+def learning_curves_figure(logs: Dict[str, Dict[str, Dict[str, List[Tuple[int, float]]]]],
+                           title: str) -> Figure:
+    """
+    ## Learning curves
+
+    ![Test accuracy against training examples and training time, both models](images/learning_curves.png)
+
+    The test accuracy of both models as they train, against the training examples seen (left)
+    and against the CPU time of training (right), one row for each experiment. Both axes are
+    logarithmic: each mark of a run's curve is twice as far into training as the one before,
+    and the marks between them fall at the ends of epochs or every `valid_every` examples.
+    Each mark is measured on the same fixed test examples for both models. The dotted lines are
+    the paper's numbers, reached after far longer training.
+
+    The CPU time is that of one core, each run on a thread of its own at the lowest priority
+    beside other work: it is what the computation costs, whatever else the machine was doing.
+    It counts training only, compilation included, not the validations.
+
+    * `logs` holds, for each experiment (`multi_mnist`, `affine`), the [log](../helpers/run_log.html)
+      of each model (`capsnet`, `baseline`)
+    """
+    figure = Figure(figsize=(9.2, 3.3 * len(logs)), dpi=DPI, layout='constrained')
+    rows = figure.subplots(len(logs), 2, squeeze=False)
+    colours = {'capsnet': 'C0', 'baseline': 'C1'}
+    for (experiment, models), (by_examples, by_seconds) in zip(logs.items(), rows):
+        name, unit, chance = CURVES[experiment]
+        for model, log in models.items():
+            steps = [step for step, _ in log['accuracy.valid']]
+            accuracy = [100 * value for _, value in log['accuracy.valid']]
+            seconds = dict(log['cpu_time.train'])
+            style = dict(color=colours[model], marker='o', markersize=3, label=MODEL_NAMES[model])
+            by_examples.plot(steps, accuracy, **style)
+            by_seconds.plot([seconds[step] for step in steps], accuracy, **style)
+            for axes in (by_examples, by_seconds):
+                axes.axhline(100 * PAPER[experiment][model], color=colours[model],
+                             linestyle=':', linewidth=1,
+                             label=f'{MODEL_NAMES[model]}, the paper')
+        for axes in (by_examples, by_seconds):
+            axes.axhline(100 * chance, color=foreground(), linestyle='--', linewidth=0.8,
+                         label='chance')
+            axes.set_xscale('log')
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:,.0f}'))
+            axes.xaxis.set_minor_formatter(NullFormatter())
+            axes.set_ylim(0, 100)
+            axes.set_ylabel('test accuracy (%)')
+            axes.grid(True, which='major', linewidth=0.5)
+        by_examples.set_title(f'{name}, by {unit} seen')
+        by_seconds.set_title(f'{name.split(":")[0]}, by training time')
+        by_examples.set_xlabel(f'training {unit} seen')
+        by_seconds.set_xlabel('CPU seconds of training, one core')
+        by_examples.legend(loc='upper left', fontsize=8)
+    figure.suptitle(title)
+    return figure
+
+
 def draw_multi_mnist(run: str, out: Path, test_subset: int) -> List[Path]:
     """
     Figure 5 from the CapsNet's run `run` of the MultiMNIST experiment.
@@ -252,6 +319,27 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
                               baseline['predictions'], title), out / 'affine.png')
 
 
+def draw_learning_curves(runs: Dict[str, List[str]], out: Path) -> List[Path]:
+    """
+    The learning curves of the runs of each experiment, `{experiment: [capsnet run, baseline
+    run]}` (the CapsNet's alone while the baseline has not started), read from their logs.
+    """
+    experiments = {'multi_mnist': multi_mnist.EXPERIMENT, 'affine': affine.EXPERIMENT}
+    logs = {}
+    for experiment, pair in runs.items():
+        logs[experiment] = {}
+        for run, model in zip(pair, ('capsnet', 'baseline')):
+            path = checkpoint.find(run, experiments[experiment].name)
+            found = checkpoint.load(path, torch.device('cpu'))['overrides'].get('model', 'capsnet')
+            if found != model:
+                raise checkpoint.CheckpointError(f'{path} is a run of model={found}; give the run '
+                                                 f'of model=capsnet, then that of model=baseline')
+            logs[experiment][model] = read_log(path.parent)
+    title = 'Learning curves: test accuracy as training goes on, on one core of a 2-core CPU'
+    return save_light_and_dark(lambda: learning_curves_figure(logs, title),
+                               out / 'learning_curves.png')
+
+
 def main(arguments: List[str]) -> List[Path]:
     """
     Draw the pictures the command line asks for.
@@ -269,12 +357,30 @@ def main(arguments: List[str]) -> List[Path]:
                                                        'model')
     affine_parser.add_argument('capsnet_run', metavar='CAPSNET_RUN')
     affine_parser.add_argument('baseline_run', metavar='BASELINE_RUN')
-    for sub in (multi, affine_parser):
+    curves = pictures.add_parser('curves', help='the learning curves, from the runs of both '
+                                                'models on one experiment or both')
+    curves.add_argument('--multi-mnist', nargs='+', metavar='RUN',
+                        help="the CapsNet's run, then the baseline's if there is one yet")
+    curves.add_argument('--affine', nargs='+', metavar='RUN',
+                        help="the CapsNet's run, then the baseline's if there is one yet")
+    for sub in (multi, affine_parser, curves):
         sub.add_argument('--out', type=Path, help="where the pictures go (default: the first "
                          "run's folder/figures); the site's are in labml_nn/capsule_networks/images")
+    for sub in (multi, affine_parser):
         sub.add_argument('--test-subset', type=positive, default=1000, metavar='N',
                          help='test on the first N examples of each test set (default: 1000)')
     args = parser.parse_args(arguments)
+    if args.picture == 'curves':
+        runs = {name: pair for name, pair in (('multi_mnist', args.multi_mnist),
+                                              ('affine', args.affine)) if pair}
+        if not runs:
+            curves.error('give the runs of one experiment at least: --multi-mnist or --affine')
+        if any(len(pair) > 2 for pair in runs.values()):
+            curves.error('give two runs of an experiment at most: the CapsNet\'s, the baseline\'s')
+        first = next(iter(runs))
+        experiment = multi_mnist.EXPERIMENT if first == 'multi_mnist' else affine.EXPERIMENT
+        out = args.out or checkpoint.find(runs[first][0], experiment.name).parent / 'figures'
+        return draw_learning_curves(runs, out)
     experiment = multi_mnist.EXPERIMENT if args.picture == 'multi_mnist' else affine.EXPERIMENT
     first = args.run if args.picture == 'multi_mnist' else args.capsnet_run
     out = args.out or checkpoint.find(first, experiment.name).parent / 'figures'

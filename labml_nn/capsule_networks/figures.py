@@ -49,7 +49,7 @@ import numpy as np
 import torch
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from torch import nn
 
 from labml_nn.capsule_networks import mnist
@@ -554,34 +554,41 @@ def routing_iterations_figure(model: MNISTCapsuleNetworkModel, images: torch.Ten
     return figure
 
 
-def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], title: str = '') -> Figure:
+def training_curves_figure(log: Dict[str, List[Tuple[int, float]]], samples_per_epoch: int,
+                           title: str = '') -> Figure:
     """
     ## Training curves
 
     ![Training curves](images/training_curves.png)
 
-    The loss and the accuracy of each epoch, on the training set (during the epoch, with the
-    random shifts, as the weights change) and on the test set (after it), from
-    [the run's log](../helpers/run_log.html).
+    The loss and the accuracy at each record of the run, on the training set (averaged over the
+    training since the record before, with the random shifts, as the weights change) and on the
+    test set (of the weights at the record), from [the run's log](../helpers/run_log.html),
+    against the epochs of training. A run that validated within its first epoch too (its
+    `curve_start`) is drawn on a logarithmic axis, so that its first steps show.
 
-    The training set's numbers are averages over an epoch of changing weights; the test set's are
-    those of the weights at the end of the epoch. So early on the test numbers are the better ones.
+    The training set's numbers are averages over changing weights; the test set's are those of
+    the weights at the end. So early on the test numbers are the better ones.
 
-    In this run, the test accuracy is 98.40% after the first epoch, while the training accuracy
-    averaged over that epoch is 82.7%; after the fifth they are 99.44% and 99.24%.
+    * `samples_per_epoch` is the number of training images of an epoch
     """
-    # Epochs from the samples seen: every epoch sees the same number of samples
-    samples_per_epoch = log['loss.train'][0][0]
     figure = Figure(figsize=(9.2, 3.4), dpi=DPI, layout='constrained')
     loss_axes, accuracy_axes = figure.subplots(1, 2)
+    epochs = [step / samples_per_epoch for step, _ in log['loss.train']]
+    within_first = epochs[0] < 1
     for axes, metric, scale in ((loss_axes, 'loss', 1), (accuracy_axes, 'accuracy', 100)):
         for split, name, marker in (('train', 'training', 'o'), ('valid', 'test', 's')):
             points = log.get(f'{metric}.{split}', [])
             axes.plot([step / samples_per_epoch for step, _ in points],
-                      [value * scale for _, value in points], marker=marker, label=name)
+                      [value * scale for _, value in points], marker=marker, markersize=4,
+                      label=name)
         axes.set_xlabel('epoch')
-        axes.set_xlim(0.5, log['loss.train'][-1][0] / samples_per_epoch + 0.5)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if within_first:
+            axes.set_xscale('log')
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:g}'))
+        else:
+            axes.set_xlim(0.5, epochs[-1] + 0.5)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend()
     loss_axes.set_yscale('log')
     loss_axes.set_title('Loss: margin + 0.0005 × reconstruction')
@@ -625,6 +632,13 @@ def architecture_figure() -> Figure:
                        r'reconstruction loss: $0.0005 \cdot \Sigma_p (\hat{x}_p - x_p)^2$')
 
 
+def samples_per_epoch(run: TrainedRun) -> int:
+    """
+    The training images of an epoch of `run`: its whole batches.
+    """
+    return len(run.conf.train_batches()) * run.conf.batch_size
+
+
 def draw_all(run: TrainedRun, out: Path, test_subset: int = 0,
              device: torch.device = torch.device('cpu'), examples: int = 100) -> Dict[str, Path]:
     """
@@ -650,7 +664,8 @@ def draw_all(run: TrainedRun, out: Path, test_subset: int = 0,
         'routing': lambda: routing_figure(run.model, images[0], labels[0].item(), title),
         'routing_iterations': lambda: routing_iterations_figure(run.model, images[:examples],
                                                                 title),
-        'training_curves': lambda: training_curves_figure(read_log(run.folder), title),
+        'training_curves': lambda: training_curves_figure(read_log(run.folder),
+                                                          samples_per_epoch(run), title),
         'architecture': architecture_figure,
     }
     written = {}

@@ -70,6 +70,13 @@ def dark_path(path: Path) -> Path:
     return path.with_name(f'{path.stem}.dark{path.suffix}')
 
 
+def foreground() -> str:
+    """
+    The text colour of the theme in use, for lines that must read on either background.
+    """
+    return matplotlib.rcParams['text.color']
+
+
 def background() -> str:
     """
     The background colour of the theme in use; the colour of the gaps of a grid.
