@@ -35,13 +35,17 @@ then tested on the regeneration.
 # Both models, each stopped at 99.2% on the translated MNIST test digits
 python -m labml_nn.capsule_networks.affine
 python -m labml_nn.capsule_networks.affine model=baseline
-# The short CPU runs of the pictures, stopped at 90%
-python -m labml_nn.capsule_networks.affine stop_accuracy=0.9 epochs=8 \
-    train_subset=2048 valid_subset=1000 affine_subset=2000 batch_size=32 learning_rate=1e-3
+# The CPU runs of the pictures, each stopped at 98% of 5,000 translated test digits, checked
+# every 10,240 training digits (and at 1,024, 2,048, 4,096... of them, for the learning curves)
+python -m labml_nn.capsule_networks.affine device=cpu epochs=3 batch_size=128 \
+    learning_rate=1e-3 valid_subset=5000 valid_every=10240 curve_start=1024 stop_accuracy=0.98
+python -m labml_nn.capsule_networks.affine device=cpu epochs=3 batch_size=128 \
+    learning_rate=3e-4 valid_subset=5000 valid_every=10240 curve_start=1024 stop_accuracy=0.98 \
+    model=baseline
 ```
 
-`--resume`, `--evaluate` (which tests on both sets) and `--help` are [those of every
-experiment](../helpers/runner.html).
+`--resume`, `--evaluate` (which tests on both sets), `--pause-after` and `--help` are [those of
+every experiment](../helpers/runner.html).
 [The pictures of trained runs](evidence_figures.html#affine-transformations) show digits each
 model gets right and wrong, with [our numbers beside the
 paper's](evidence_figures.html#the-runs-of-these-pictures-and-the-papers-numbers).
@@ -248,8 +252,9 @@ class Configs(mnist.Configs):
 
     [The MNIST experiment's configs](mnist.html#configurations) and training, on digits placed
     at random on the $40 \\times 40$ canvas, with either model (`model=capsnet` or
-    `model=baseline`). Training stops after the first epoch whose accuracy on the translated
-    MNIST test digits reaches `stop_accuracy`, or after `epochs`; then the model is tested on
+    `model=baseline`). Training stops at the first validation whose accuracy on the translated
+    MNIST test digits reaches `stop_accuracy` (at the end of an epoch, or every `valid_every`
+    training digits when it is set), or after `epochs`; then the model is tested on
     the [regeneration of affNIST's test set](#a-regeneration-of-affnists-test-set), and both
     accuracies are logged: `accuracy.valid` and `accuracy.affine`.
 

@@ -2,8 +2,8 @@ r"""
 ---
 title: Pictures of the paper's evidence
 summary: >
-  Overlapping digits read and redrawn by the CapsNet (Figure 5 of the paper), and transformed
-  digits that the CapsNet and the baseline get right and wrong, drawn from trained runs.
+  Overlapping digits read and redrawn by the CapsNet (Figure 5 of the paper), transformed digits
+  that the CapsNet and the baseline get right and wrong, and the learning curves of both models.
 ---
 
 # Pictures of the paper's evidence
@@ -13,36 +13,37 @@ This module draws, from trained runs of [the MultiMNIST experiment](multi_mnist.
 
 1. [overlapping digits and their two reconstructions](#overlapping-digits), as Figure 5 of
    [the paper](https://arxiv.org/abs/1710.09829);
-2. [transformed digits each model gets right and wrong](#affine-transformations).
+2. [transformed digits each model gets right and wrong](#affine-transformations);
+3. [the learning curves](#learning-curves) of both models on both experiments.
 
 ### The runs of these pictures, and the paper's numbers
 
-The pictures on this page come from short runs on a 2-core AMD EPYC CPU, shared with other jobs
-(a load of 7 to 16 on its 2 cores), whose commands are in the README's results table. They are
-minutes of training where the paper's are days, and their accuracies are far below the paper's:
-they show what so short a training already does, not the paper's results.
-
-| run | ours | paper |
+| experiment | the CapsNet | the baseline |
 |---|---|---|
-| MultiMNIST, CapsNet: both digits right | $18.2\%$ ($4{,}608$ pairs, $1{,}655$ s) | $95.0\%$ |
-| MultiMNIST, baseline | $3.1\%$ ($1{,}536$ pairs, $1{,}095$ s) | $91.9\%$ |
-| affine, CapsNet: translated MNIST where training stopped, then transformed digits (ours: a regeneration; the paper: affNIST) | $38.4\%$, then $27.8\%$ ($3{,}072$ digits, $1{,}498$ s) | $99.23\%$, then $79\%$ |
-| affine, baseline | $33.8\%$, then $25.6\%$ ($2{,}560$ digits, $683$ s) | $99.22\%$, then $66\%$ |
+| MultiMNIST: both digits of a pair right | $95.0\%$ | $91.9\%$ |
+| affine: translated MNIST test digits right, where training stopped | $99.23\%$ | $99.22\%$ |
+| affine: then affNIST's test digits right | $79\%$ | $66\%$ |
 
-Chance is $1/45 = 2.2\%$ for a MultiMNIST pair, $10\%$ for a digit. Our MultiMNIST accuracies
-are on the first $1{,}000$ test pairs, our affine ones on the first $500$ translated and the
-first $1{,}000$ transformed test digits. The affine CapsNet did not reach its target of $80\%$ in
-its $6$ epochs of $512$ digits; the baseline was then given the CapsNet's final accuracy as its
-target, the paper's way of comparing them, but was stopped by hand, for time, at $33.8\%$: the
-two are compared $4.6$ points apart on the translated digits. Each picture's title gives the
-accuracies that this module measures again from the checkpoints, in 32-bit floats, on the first
-test examples of the fixed test sets (`--test-subset`, $1{,}000$ by default).
+Those are the paper's, after days of training on a GPU (60 million MultiMNIST pairs). The
+pictures on this page come from runs of hours on one core of a 2-core CPU, trained by
+`bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $360{,}000$ MultiMNIST
+pairs and the baseline on the same stream of pairs for as long as it was given; on the affine
+experiment, each model until $98\%$ of the same $5{,}000$ translated test digits, checked every
+$10{,}240$ training digits. Each picture's title gives how long its runs trained and the
+accuracies this module measures again from their checkpoints, in 32-bit floats, on the first
+examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the
+[learning curves](#learning-curves) give every accuracy the runs logged as they trained, on
+$10{,}000$ MultiMNIST test pairs and $5{,}000$ translated digits. Chance is $1/45 = 2.2\%$ for a
+MultiMNIST pair, $10\%$ for a digit.
 
 ```bash
 # Figure 5 from a MultiMNIST run of the CapsNet, into the run's folder's figures/
 python -m labml_nn.capsule_networks.evidence_figures multi_mnist <run>
 # The affine examples from two runs of the affine experiment, the CapsNet's and the baseline's
 python -m labml_nn.capsule_networks.evidence_figures affine <capsnet run> <baseline run>
+# The learning curves of both models on both experiments
+python -m labml_nn.capsule_networks.evidence_figures curves \
+    --multi-mnist <capsnet run> <baseline run> --affine <capsnet run> <baseline run>
 ```
 
 `--out labml_nn/capsule_networks/images` replaces the pictures of this site. Each is drawn

@@ -634,9 +634,14 @@ def architecture_figure() -> Figure:
 
 def samples_per_epoch(run: TrainedRun) -> int:
     """
-    The training images of an epoch of `run`: its whole batches.
+    The training images of an epoch of `run`, its whole batches, from its checkpoint: the images
+    of its whole epochs over their number; of the batches of its training set, before its first
+    epoch has ended.
     """
-    return len(run.conf.train_batches()) * run.conf.batch_size
+    epochs, within = run.state['epoch'], run.state.get('epoch_batches', 0)
+    if epochs == 0:
+        return len(run.conf.train_batches()) * run.conf.batch_size
+    return (run.state['global_step'] - within * run.conf.batch_size) // epochs
 
 
 def draw_all(run: TrainedRun, out: Path, test_subset: int = 0,

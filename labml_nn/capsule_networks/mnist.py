@@ -24,17 +24,21 @@ python -m labml_nn.capsule_networks.mnist epochs=1 \
 python -m labml_nn.capsule_networks.mnist model=baseline
 # Every config and its default
 python -m labml_nn.capsule_networks.mnist --help
-# Continue an interrupted run; test a run's checkpoint
-python -m labml_nn.capsule_networks.mnist --resume <run>
+# The run of the pictures, on a CPU, an hour at a time: paused, then continued until it ends
+python -m labml_nn.capsule_networks.mnist --pause-after 3600 device=cpu epochs=5 \
+    batch_size=128 learning_rate=1e-3 curve_start=1024
+python -m labml_nn.capsule_networks.mnist --resume <run> --pause-after 3600
+# Test a run's checkpoint
 python -m labml_nn.capsule_networks.mnist --evaluate <run>
 # The pictures of a run, into its folder's figures/
 python -m labml_nn.capsule_networks.figures <run>
 ```
 
 Each run is tracked with [labml](https://github.com/labmlai/labml) in
-`logs/capsule_network_mnist/<uuid>/`: its configs in `configs.yaml`, the metrics of each epoch in
-`log.jsonl`, a checkpoint after each epoch in `checkpoint.pt`, and at the end
-`reconstructions.png`, test digits above their reconstructions. `<run>` is a run's UUID, its
+`logs/capsule_network_mnist/<uuid>/`: its configs in `configs.yaml`, the metrics of each
+validation in `log.jsonl` (at the end of each epoch, and where `valid_every` and `curve_start`
+ask), a checkpoint at each in `checkpoint.pt`, and at the end `reconstructions.png`, test digits
+above their reconstructions. `<run>` is a run's UUID, its
 folder or its checkpoint file. The command line is [the same for every
 experiment](../helpers/runner.html). [The pictures](figures.html) show what a trained run does,
 and [the notebook](notebook.html) trains a small one and draws them.

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import torch
-from labml import experiment, lab, logger, monit
+from labml import experiment, lab, logger
 
 from labml_nn.helpers import checkpoint, distributed, resuming, run_log
 from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
@@ -173,9 +173,7 @@ class Experiment:
         conf = self.configs()
         for key, value in {**state['overrides'], **settings}.items():
             setattr(conf, key, value)
-        # Made without labml's progress lines: a notebook that loads a run shows nothing of it
-        with monit.section('Load', is_silent=True, is_children_silent=True):
-            conf.model.load_state_dict(state['state']['model'])
+        conf.model.load_state_dict(state['state']['model'])
         conf.model.eval()
         return TrainedRun(conf, path, state)
 
