@@ -39,7 +39,8 @@ def test_the_wheel_has_a_name_of_its_own_and_declares_what_the_experiment_needs(
         [metadata] = [name for name in archive.namelist() if name.endswith('.dist-info/METADATA')]
         fields = Parser().parsestr(archive.read(metadata).decode())
     assert fields['Name'] == 'annotated-capsule-networks'
-    needs = {requirement.split('>')[0].split('=')[0] for requirement in fields.get_all('Requires-Dist')}
+    needs = {requirement.split('>')[0].split('=')[0]
+             for requirement in fields.get_all('Requires-Dist')}
     assert needs == {'torch', 'torchvision', 'labml', 'numpy', 'matplotlib', 'pyyaml'}
 
 

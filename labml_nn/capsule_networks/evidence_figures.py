@@ -240,8 +240,8 @@ def learning_curves_figure(logs: Dict[str, Dict[str, Dict[str, List[Tuple[int, f
     beside other work: it is what the computation costs, whatever else the machine was doing.
     It counts training only, compilation included, not the validations.
 
-    * `logs` holds, for each experiment (`multi_mnist`, `affine`), the [log](../helpers/run_log.html)
-      of each model (`capsnet`, `baseline`)
+    * `logs` holds, for each experiment (`multi_mnist`, `affine`), the
+      [log](../helpers/run_log.html) of each model (`capsnet`, `baseline`)
     """
     figure = Figure(figsize=(9.2, 3.3 * len(logs)), dpi=DPI, layout='constrained')
     rows = figure.subplots(len(logs), 2, squeeze=False)
@@ -365,8 +365,9 @@ def main(arguments: List[str]) -> List[Path]:
     curves.add_argument('--affine', nargs='+', metavar='RUN',
                         help="the CapsNet's run, then the baseline's if there is one yet")
     for sub in (multi, affine_parser, curves):
-        sub.add_argument('--out', type=Path, help="where the pictures go (default: the first "
-                         "run's folder/figures); the site's are in labml_nn/capsule_networks/images")
+        sub.add_argument('--out', type=Path,
+                         help="where the pictures go (default: the first run's folder/figures); "
+                              "the site's are in labml_nn/capsule_networks/images")
     for sub in (multi, affine_parser):
         sub.add_argument('--test-subset', type=positive, default=1000, metavar='N',
                          help='test on the first N examples of each test set (default: 1000)')

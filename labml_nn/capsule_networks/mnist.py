@@ -206,8 +206,9 @@ def random_shift(images: torch.Tensor, generator: torch.Generator,
 
     "Training is performed on 28x28 MNIST images that have been shifted by up to 2 pixels in each
     direction with zero padding." Each image of the batch gets its own shift, drawn uniformly from
-    $\\{-2, \\dots, 2\\}$ on each axis: it is [placed on a canvas](canvas.html#placing-digits-on-a-canvas)
-    of its own size, its top-left corner there, and whatever leaves the canvas is cut.
+    $\\{-2, \\dots, 2\\}$ on each axis: it is
+    [placed on a canvas](canvas.html#placing-digits-on-a-canvas) of its own size, its top-left
+    corner there, and whatever leaves the canvas is cut.
 
     * `images` are `[batch, 1, 28, 28]`
     * `generator` draws the shifts

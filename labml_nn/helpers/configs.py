@@ -35,7 +35,11 @@ configs, and a subclass inherits those of its bases:
 
 A [`Range`](#range) bounds a number (and refuses `nan` and `inf`); a [`Check`](#check) calls a
 function that says what is wrong with a value, for what a range can't say, such as a folder that
-must exist. labml leaves attributes whose name starts with `_` alone.
+must exist; a [`OneOf`](#oneof) lists the words a config may be, such as `precision`.
+
+A config that an experiment computes for itself, by an `@option` function whose name starts with
+`_` (the data on the device, the model as the steps call it), is not the user's: `--help` does
+not list it, and the command line can't set it. labml leaves attributes whose name starts with `_` alone.
 """
 
 import math

@@ -14,7 +14,10 @@ matrix products are computed:
 | `fp32` | 32-bit floats | TF32 off: true 32-bit products |
 | `tf32` | 32-bit floats | TensorFloat-32: the range of 32-bit floats, a 10-bit mantissa |
 | `bf16` | bfloat16 under autocast; the rest in 32-bit floats | TF32 off |
-| `auto` | `bf16` on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX); `fp32` elsewhere, where bfloat16 is emulated and slower than 32-bit floats | |
+| `auto` | `bf16` where the hardware computes in it, `fp32` elsewhere | |
+
+`auto` is `bf16` on a GPU, and on a CPU that computes in bfloat16 natively (AVX-512 BF16 or AMX);
+elsewhere bfloat16 is emulated and slower than 32-bit floats.
 
 TF32 is switched by two flags of PyTorch's backends, global to the process:
 `torch.backends.cuda.matmul.allow_tf32` for matrix products and `torch.backends.cudnn.allow_tf32`

@@ -290,9 +290,10 @@ def positive(text: str) -> int:
 
 def run_command(main: Callable[[List[str]], Any], arguments: List[str]):
     """
-    `main(arguments)` of a script that reads runs, such as [the pictures](../capsule_networks/figures.html),
-    for `if __name__ == '__main__'`: a mistake of the user ends the process with its message,
-    never a traceback. A mistake in the command line itself is `argparse`'s to report.
+    `main(arguments)` of a script that reads runs, such as
+    [the pictures](../capsule_networks/figures.html), for `if __name__ == '__main__'`: a mistake
+    of the user ends the process with its message, never a traceback. A mistake in the command
+    line itself is `argparse`'s to report.
     """
     try:
         main(arguments)
