@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from labml_nn.capsule_networks.mnist import Configs
+from labml_nn.helpers import compiler
 from labml_nn.helpers.configs import ConfigError, describe, entries, parse_arguments
 from labml_nn.helpers.precision import BF16, FP32, TF32, choose
 
@@ -120,6 +121,18 @@ def test_the_precisions_are_the_formats_they_are_named_for():
         assert torch.get_autocast_dtype('cpu') == torch.bfloat16
 
 
+def test_auto_is_bf16_on_a_gpu_and_on_a_cpu_that_computes_in_bfloat16_natively(monkeypatch):
+    assert choose('auto', torch.device('cuda')) is BF16
+    for native, expected in ((True, BF16), (False, FP32)):
+        choose.cache_clear()
+        monkeypatch.setattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', lambda: native)
+        assert choose('auto', torch.device('cpu')) is expected
+    choose.cache_clear()
+    # The names on the command line are taken as they are, on any device
+    assert [choose(name, torch.device('cpu')) for name in ('fp32', 'tf32', 'bf16')] == [FP32, TF32,
+                                                                                        BF16]
+
+
 def test_every_config_holds_what_its_annotation_declares():
     conf = configs('auto')
     for name, entry in entries(Configs).items():
@@ -139,3 +152,20 @@ def test_precision_and_compile_are_set_by_option_name_and_listed_in_the_help():
     text = describe(Configs, 'usage')
     assert 'precision=auto    [auto | fp32 | tf32 | bf16]' in text
     assert 'compile=auto    [auto | on | off]' in text
+
+
+def test_compile_auto_and_on_compile_only_where_a_compiler_runs_and_on_says_why_not(monkeypatch):
+    cpu = torch.device('cpu')
+    monkeypatch.setenv('CXX', 'true')
+    assert compiler.missing(cpu) is None
+    assert compiler.wanted('auto', cpu) and compiler.wanted('on', cpu)
+    assert not compiler.wanted('off', cpu)
+    monkeypatch.setenv('CXX', 'no-such-compiler')
+    assert compiler.missing(cpu) == 'there is no C++ compiler (no-such-compiler)'
+    warnings = []
+    monkeypatch.setattr(compiler.logger, 'log', lambda text, *style: warnings.append(text))
+    assert not compiler.wanted('auto', cpu) and not compiler.wanted('off', cpu)
+    assert warnings == []
+    assert not compiler.wanted('on', cpu)
+    assert warnings == ['compile=on, but there is no C++ compiler (no-such-compiler): running '
+                        'without torch.compile']
