@@ -15,6 +15,7 @@ them, or resumes them where they stopped, so that they can be trained over sever
 ```bash
 .venv/bin/python -m bench.evidence_cpu          # every lane, in the background of the machine
 .venv/bin/python -m bench.evidence_cpu --list   # each run, and where it stands
+.venv/bin/python -m bench.evidence_cpu --table  # the README's table of where they stand
 ```
 
 The runs go in three *lanes*, each a process of one thread at the lowest priority (`nice 19`), so
@@ -38,6 +39,7 @@ first checkpoint starts again.
 
 import argparse
 import importlib
+import math
 import os
 import subprocess
 import sys
@@ -53,6 +55,8 @@ sys.path.insert(0, str(ROOT))
 
 from labml_nn.helpers import checkpoint  # noqa: E402
 from labml_nn.helpers.configs import entries, parse_arguments  # noqa: E402
+from labml_nn.helpers.mnist import TRAIN_IMAGES  # noqa: E402
+from labml_nn.helpers.run_log import read_log  # noqa: E402
 
 # The configs both models of an experiment share: the same data stream, the same schedule
 MULTI_MNIST = ['device=cpu', 'epochs=6', 'batch_size=128', 'valid_subset=10000',
@@ -112,6 +116,56 @@ def training(folder: Path) -> bool:
     return True
 
 
+def wilson(correct: float, total: int, z: float = 1.96) -> Tuple[float, float]:
+    """
+    The 95% confidence interval of an accuracy of `correct` right of `total` test examples,
+    Wilson's: it stays within $[0, 1]$ near either end.
+    """
+    p = correct / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return centre - half, centre + half
+
+
+# What each experiment's accuracy counts, and the size of its whole test set
+COUNTED = {'multi_mnist': ('MultiMNIST, both digits right', 'pairs', 100_000),
+           'affine': ('affine: translated test digits right', 'digits', 10_000)}
+
+
+def table() -> List[str]:
+    """
+    The README's table of the evidence runs: how far each has trained, its last test accuracy
+    with its confidence interval, its CPU time (training only, compilation included).
+    """
+    rows = ['| experiment | model | trained on | test accuracy (95% interval) | CPU time '
+            '| affNIST-like test |', '|---|---|---|---|---|---|']
+    for runs in LANES:
+        for module, arguments in runs:
+            if module not in COUNTED:
+                continue
+            folder, finished = find_run(module, arguments)
+            what, unit, whole = COUNTED[module]
+            model = 'baseline' if 'model=baseline' in arguments else 'CapsNet'
+            if folder is None:
+                rows.append(f'| {what} | {model} | not started | | | |')
+                continue
+            log = read_log(folder)
+            seen, accuracy = log['accuracy.valid'][-1]
+            cpu = log['cpu_time.train'][-1][1]
+            configs = parse_arguments(importlib.import_module(
+                f'labml_nn.capsule_networks.{module}').Configs, arguments)
+            epochs, tested = configs['epochs'], configs.get('valid_subset') or whole
+            # A run with a target accuracy stops there, or after its epochs
+            at_most = 'at most ' if any(a.startswith('stop_accuracy=') for a in arguments) else ''
+            state = 'finished' if finished else f'of {at_most}{epochs * TRAIN_IMAGES:,} planned'
+            affine = log.get('accuracy.affine')
+            low, high = wilson(accuracy * tested, tested)
+            rows.append(f'| {what} | {model} | {seen:,} {unit}, {state} | {accuracy:.2%} '
+                        f'({low:.1%} to {high:.1%}) of {tested:,} | {cpu:,.0f} s '
+                        f'| {f"{affine[-1][1]:.2%}" if affine else "-"} |')
+    return rows
+
+
 def run_lane(lane: int):
     """
     Train the runs of `lane` in turn, at the lowest priority, on one thread.
@@ -138,7 +192,12 @@ def main(argv: List[str]):
                              'the background, in a session of its own, its output in '
                              'logs/evidence-lane-N.txt)')
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
+    parser.add_argument('--table', action='store_true',
+                        help="print the README's table of where the runs stand")
     args = parser.parse_args(argv)
+    if args.table:
+        print('\n'.join(table()))
+        return
     if args.list:
         for lane, runs in enumerate(LANES):
             for module, arguments in runs:

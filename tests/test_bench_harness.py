@@ -339,3 +339,13 @@ def test_our_runner_trains_the_experiments_compiled_model_at_its_defaults(monkey
     if compiler_found:
         assert runner.model._orig_mod is runner.conf.model
     assert runner.conf.max_shift == 2 and runner.batch_size == 512
+
+
+def test_the_evidence_tables_intervals_are_wilsons():
+    from bench.evidence_cpu import wilson
+    # Values from Wilson's formula worked by hand
+    assert wilson(50, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+    low, high = wilson(0, 10)
+    assert low == pytest.approx(0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-4)
+    # Ten times the test examples, a narrower interval about the same accuracy
+    assert wilson(9_500, 10_000) == pytest.approx((0.9456, 0.9541), abs=1e-4)
