@@ -33,8 +33,9 @@ MD5. `make check` is the fast lane of the tests, `make docs` rebuilds this site.
    agreement and the margin loss, each equation tested against a reference.
 2. [The MNIST experiment](capsule_networks/mnist.html): the CapsNet, its decoder, its losses and
    its training.
-3. [The pictures](capsule_networks/figures.html): reconstructions, what each dimension of a
-   digit capsule encodes (move them yourself), routing, training curves.
+3. [The pictures](capsule_networks/figures.html):
+   [reconstructions](capsule_networks/reconstructions.html), what each dimension of a digit
+   capsule encodes (move them yourself), routing, training curves.
 4. [The notebook](capsule_networks/notebook.html): a small CapsNet trained and drawn in a few
    minutes on a CPU.
 5. [The paper's evidence](capsule_networks/evidence_figures.html): overlapping digits, and

@@ -19,7 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
-from labml_nn.capsule_networks import figures
+from labml_nn.capsule_networks import figures, reconstructions
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
 from labml_nn.helpers import checkpoint, pictures, run_log
 from test_run_log import epoch_line, write_log
@@ -62,17 +62,17 @@ def light_and_dark(draw, tmp_path: Path):
 
 def test_reconstructions_figure_is_drawn_at_its_size(model, digits, tmp_path):
     images, labels = digits
-    predictions = figures.predict(model, images)
+    predictions = reconstructions.predict(model, images)
     # Some digits right, some wrong: the labels of the first half are the predictions
     labels = torch.cat([predictions[:6], (predictions[6:] + 1) % 10])
-    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test')
+    figure = reconstructions.reconstructions_figure(model, images, labels, predictions, 'test')
     assert drawn_size(figure, tmp_path / 'r.png') == (972, 276)
 
 
 def test_reconstructions_figure_without_misclassified_digits(model, digits, tmp_path):
     images, _ = digits
-    predictions = figures.predict(model, images)
-    figure = figures.reconstructions_figure(model, images, predictions, predictions)
+    predictions = reconstructions.predict(model, images)
+    figure = reconstructions.reconstructions_figure(model, images, predictions, predictions)
     assert drawn_size(figure, tmp_path / 'r.png') == (706, 216)
 
 
@@ -102,10 +102,10 @@ class ConstantDecoder(MNISTCapsuleNetworkModel):
 
 def reconstructions_pixels(tmp_path: Path, model, images, n=10, n_wrong=5) -> np.ndarray:
     """The reconstructions figure of `images`, the last `n_wrong` misclassified, as grey pixels."""
-    predictions = figures.predict(model, images)
+    predictions = reconstructions.predict(model, images)
     labels = torch.cat([predictions[:-n_wrong], (predictions[-n_wrong:] + 1) % 10])
-    figure = figures.reconstructions_figure(model, images, labels, predictions, 'test', n=n,
-                                            n_wrong=n_wrong)
+    figure = reconstructions.reconstructions_figure(model, images, labels, predictions, 'test',
+                                                    n=n, n_wrong=n_wrong)
     pictures.save(figure, tmp_path / 'r.png')
     with Image.open(tmp_path / 'r.png') as image:
         return np.asarray(image.convert('L'), dtype=np.int16)
@@ -117,16 +117,16 @@ def test_the_reconstructions_drawn_are_what_the_decoder_draws_not_the_inputs(tmp
     grey, black = torch.full((15, 1, 28, 28), 0.5), torch.zeros(15, 1, 28, 28)
     decoded_black = reconstructions_pixels(tmp_path, ConstantDecoder(0.0), grey)
     decoded_white = reconstructions_pixels(tmp_path, ConstantDecoder(1.0), grey)
-    reconstructions = decoded_black != decoded_white
+    redrawn = decoded_black != decoded_white
     # The pixels that changed are black where the decoder drew black, white where it drew white
-    assert (decoded_black[reconstructions] < 64).mean() > 0.95
-    assert (decoded_white[reconstructions] > 191).mean() > 0.95
+    assert (decoded_black[redrawn] < 64).mean() > 0.95
+    assert (decoded_white[redrawn] > 191).mean() > 0.95
     # The inputs' pixels, found the same way: grey digits against black ones
     inputs = reconstructions_pixels(tmp_path, ConstantDecoder(0.0), black) != decoded_black
-    assert not (inputs & reconstructions).any()
+    assert not (inputs & redrawn).any()
     # 10 digits above their reconstructions, and 5 misclassified ones above two each: 20
     # reconstructions for 15 inputs, all drawn at the same size
-    assert reconstructions.sum() / inputs.sum() == pytest.approx(20 / 15, rel=0.05)
+    assert redrawn.sum() / inputs.sum() == pytest.approx(20 / 15, rel=0.05)
 
 
 def test_the_architecture_is_drawn_at_its_size_with_a_box_for_each_layer(tmp_path):
@@ -397,7 +397,7 @@ def test_the_page_offers_the_first_correctly_classified_digit_of_each_class():
 @pytest.mark.slow
 def test_the_decoder_file_holds_the_decoder_quantised_and_the_digits_capsules(model, tmp_path):
     images, labels = figures.load_test_set(subset=30)
-    predictions = figures.predict(model, images)
+    predictions = reconstructions.predict(model, images)
     # Every digit right, so that each class the model predicts has its digit
     error = figures.write_decoder(model, images, predictions, predictions, 'a caption',
                                   tmp_path / 'decoder.js')

@@ -2,7 +2,8 @@
 The files of the generator stand in layers without cycles: each imports only files of the
 layers below its own. The layers, and every file's imports, are declared once, in the graph on
 the generator's index page (the docstring of `tools/__init__.py`); these tests read the imports
-of the code with `ast` and hold the two to each other.
+of the code with `ast` and hold the two to each other. The modules of the tutorial, `labml_nn/`,
+import each other without cycles too.
 """
 
 import ast
@@ -128,3 +129,59 @@ def test_the_cycle_check_finds_every_file_on_a_cycle():
     graph = {'images': {'markdown', 'site'}, 'markdown': {'images'}, 'site': set()}
     assert cycles(graph) == [['images', 'markdown', 'images'], ['markdown', 'images', 'markdown']]
     assert cycles({'site': {'document'}, 'document': set()}) == []
+
+
+def package_graph(package: Path) -> Dict[str, Set[str]]:
+    """
+    Every module of the Python package in `package`, by dotted name (`helpers.runner`, and
+    `capsule_networks` for its `__init__.py`), with the modules of the package it imports,
+    wherever the import is.
+    """
+    root = package.name
+
+    def name_of(path: Path) -> str:
+        parts = path.relative_to(package).with_suffix('').parts
+        return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+    modules = {name_of(path): path for path in sorted(package.rglob('*.py'))}
+
+    def module(dotted: str) -> str:
+        # `labml_nn.helpers.runner` is `helpers.runner`; a name in no file is not the package's
+        name = dotted.removeprefix(root).lstrip('.')
+        return name if name in modules else ''
+
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
+            if isinstance(node, ast.ImportFrom) and (node.module or '').split('.')[0] == root:
+                for alias in node.names:
+                    # `from labml_nn.x import y`: the module `x.y`, or a name of the module `x`
+                    found.add(module(f'{node.module}.{alias.name}') or module(node.module))
+            elif isinstance(node, ast.Import):
+                found.update(module(alias.name) for alias in node.names
+                             if alias.name.split('.')[0] == root)
+        graph[name] = found - {'', name}
+    return graph
+
+
+def test_no_module_of_the_tutorial_imports_itself_through_others():
+    labml_nn = TOOLS.parent / 'labml_nn'
+    graph = package_graph(labml_nn)
+    assert {'capsule_networks.mnist', 'capsule_networks.figures', 'helpers.runner'} <= set(graph)
+    assert 'capsule_networks.mnist' in graph['capsule_networks.figures']
+    assert cycles(graph) == []
+
+
+def test_the_package_graph_finds_imports_anywhere_in_a_module(tmp_path):
+    package = tmp_path / 'pkg'
+    (package / 'sub').mkdir(parents=True)
+    (package / '__init__.py').write_text('')
+    (package / 'sub' / '__init__.py').write_text('from pkg.sub.b import x\n')
+    (package / 'sub' / 'a.py').write_text('from pkg.sub import b\n')
+    (package / 'sub' / 'b.py').write_text('def f():\n    import pkg.sub.a\n')
+    (package / 'c.py').write_text('from pkg.sub import thing\nimport os\n')
+    graph = package_graph(package)
+    assert graph == {'': set(), 'sub': {'sub.b'}, 'sub.a': {'sub.b'}, 'sub.b': {'sub.a'},
+                     'c': {'sub'}}
+    assert cycles(graph) == [['sub.a', 'sub.b', 'sub.a'], ['sub.b', 'sub.a', 'sub.b']]

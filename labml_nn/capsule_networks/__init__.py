@@ -35,22 +35,25 @@ so that several digits could be present at once.
    equation tested against a hand-written reference in `tests/test_capsule_layers.py`.
 2. [The MNIST experiment](mnist.html): the CapsNet, its decoder, its losses, its training, and
    the commands that run it.
-3. [The pictures](figures.html): what a trained CapsNet does, its reconstructions, what the
-   dimensions of a digit capsule encode, its routing and its training curves.
-4. [The notebook](notebook.html): trains a small CapsNet in about 3 minutes on a 2-core CPU and
+3. [Reconstructions](reconstructions.html): the picture every run ends with, test digits
+   redrawn by the decoder from their capsules.
+4. [The pictures](figures.html): what a trained CapsNet does, what the dimensions of a digit
+   capsule encode, its routing and its training curves.
+5. [The notebook](notebook.html): trains a small CapsNet in about 3 minutes on a 2-core CPU and
    draws the pictures.
 
 The paper's evidence for capsules, on the same layers:
 
-5. [The baseline CNN](baseline.html): the convolutional network the paper compares with.
-6. [Digits on a canvas](canvas.html): new images made from MNIST digits on the device, batch by
+6. [The baseline CNN](baseline.html): the convolutional network the paper compares with.
+7. [Digits on a canvas](canvas.html): new images made from MNIST digits on the device, batch by
    batch.
-7. [MultiMNIST](multi_mnist.html): two overlapping digits, both read and each reconstructed from
+8. [MultiMNIST](multi_mnist.html): two overlapping digits, both read and each reconstructed from
    its own capsule.
-8. [Robustness to affine transformations](affine.html): trained on digits moved about, tested on
+9. [Robustness to affine transformations](affine.html): trained on digits moved about, tested on
    digits rotated, sheared and scaled.
-9. [The pictures of the evidence](evidence_figures.html): overlapping digits redrawn from their
-   capsules (Figure 5 of the paper), and transformed digits each model gets right and wrong.
+10. [The pictures of the evidence](evidence_figures.html): overlapping digits redrawn from their
+    capsules (Figure 5 of the paper), transformed digits each model gets right and wrong, and the
+    learning curves of both models.
 
 ## Where implementations go wrong
 

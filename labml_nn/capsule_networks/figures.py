@@ -12,7 +12,8 @@ scripts: [images/decoder.js, perturbations.js]
 This module draws, from the checkpoint and the `log.jsonl` of a run of
 [the MNIST experiment](mnist.html), what the trained network does:
 
-1. [test digits above their reconstructions](#reconstructions), and the misclassified ones;
+1. [test digits above their reconstructions](reconstructions.html), and the misclassified ones,
+   the picture every run ends with;
 2. [what each dimension of a digit capsule encodes](#perturbations), Figure 4 of the paper,
    and [the decoder in the page](#the-decoder-in-the-page), to move the dimensions yourself;
 3. [the coupling coefficients of routing](#routing) over the primary capsules' maps, and
@@ -55,11 +56,12 @@ from torch import nn
 
 from labml_nn.capsule_networks import mnist
 from labml_nn.capsule_networks.mnist import MNISTCapsuleNetworkModel
+from labml_nn.capsule_networks.reconstructions import predict, reconstructions_figure
 from labml_nn.helpers import checkpoint
 from labml_nn.helpers import mnist as mnist_files
 from labml_nn.helpers.device import choose_device
 from labml_nn.helpers.pictures import (DPI, Box, Panel, box_diagram, diverging_colour_map,
-                                       panels_figure, save, save_light_and_dark, show_grid)
+                                       headline, panels_figure, save_light_and_dark, show_grid)
 from labml_nn.helpers.run_log import RunLogError, read_log
 from labml_nn.helpers.runner import TrainedRun, run_command
 
@@ -122,91 +124,12 @@ def load_test_set(data_path: Path = mnist_files.DEFAULT_ROOT, subset: int = 0,
     return images.unsqueeze(1).to(device).float() / 255, labels.to(device)
 
 
-@torch.no_grad()
-def predict(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
-            batch_size: int = 500) -> torch.Tensor:
-    """
-    The predicted digit of each of `images`, `[n, 1, 28, 28]`: the longest digit capsule.
-    Returns `[n]`.
-    """
-    return torch.cat([model(batch)[2] for batch in images.split(batch_size)])
-
-
 def caption(run: TrainedRun, accuracy: float, n_test: int) -> str:
     """
     The line each picture carries: how long the model was trained and how well it does.
     """
     return (f'after {run.described}: {accuracy:.2%} test accuracy on {n_test:,} MNIST test '
             'digits')
-
-
-def headline(name: str, title: str) -> str:
-    """
-    A picture's title: its name, then the caption of the run when there is one.
-    """
-    return f'{name}, {title}' if title else name
-
-
-@torch.no_grad()
-def reconstructions_figure(model: MNISTCapsuleNetworkModel, images: torch.Tensor,
-                           labels: torch.Tensor, predictions: torch.Tensor, title: str = '',
-                           n: int = 8, n_wrong: int = 4, scale: int = 2) -> Figure:
-    """
-    ## Reconstructions
-
-    ![Test digits above their reconstructions, and misclassified digits](images/reconstructions.png)
-
-    Left, the first `n` test digits above their reconstructions from the predicted digit's
-    capsule, the capsule the decoder sees at evaluation ([masked](mnist.html#the-capsnet) as in
-    the paper). Right, as in Figure 3 of the paper, the first `n_wrong` misclassified digits with
-    two reconstructions: from the capsule of the predicted digit and from that of the true label.
-
-    The reconstructions keep each digit's shape, position and slant, and lose its texture: the
-    decoder draws a smooth, blurred stroke. Reconstructed from its label's capsule instead, each
-    misclassified digit here becomes its label, the 3 and the 8 most clearly: the capsule of the
-    true digit still encodes a pose, though it came out shorter than the winning one.
-
-    * `images`, `[n_test, 1, 28, 28]`, `labels` and `predictions`, `[n_test]`, are the test set
-      and what the model predicts for it
-    * `scale` is the number of pixels of the PNG for a pixel of a digit
-    """
-    # The first misclassified digits, `[n_wrong]` indices, fewer if there are fewer
-    wrong = (predictions != labels).nonzero().flatten()[:n_wrong]
-    # The reconstructions of the first digits, `[n, 784]`
-    _, reconstructions, _ = model(images[:n])
-    # Both reconstructions of each misclassified digit, `[n_wrong, 784]` each
-    wrong_capsules, from_prediction, _ = model(images[wrong])
-    from_label = model.decode(wrong_capsules, labels[wrong])
-    # The digits above their reconstructions, `[2, n, 28, 28]`
-    panels = [Panel(torch.stack([images[:n, 0], reconstructions.view(-1, 28, 28)]),
-                    f'The first {n} test digits', xlabel='predicted digit',
-                    column_labels=[str(p.item()) for p in predictions[:n]],
-                    row_labels=['test digit', 'reconstruction'])]
-    # The misclassified digits above their two reconstructions, `[3, n_wrong, 28, 28]`
-    if len(wrong):
-        panels.append(Panel(torch.stack([images[wrong, 0], from_prediction.view(-1, 28, 28),
-                                         from_label.view(-1, 28, 28)]),
-                            'Misclassified', xlabel='label→prediction', labels_right=True,
-                            column_labels=[f'{labels[i].item()}→{predictions[i].item()}'
-                                           for i in wrong],
-                            row_labels=['', 'from prediction', 'from label']))
-    return panels_figure(panels, headline('Reconstructions', title), scale,
-                         left=110, right=120, between=30, bottom=40)
-
-
-@torch.no_grad()
-def save_reconstructions(model: MNISTCapsuleNetworkModel,
-                         test_digits: Tuple[torch.Tensor, torch.Tensor], path: Path,
-                         n_test: int = 1000):
-    """
-    The reconstructions of the first `n_test` of `test_digits` (images `[n, 28, 28]` of `uint8`,
-    and labels), in the light theme, to `path`: the picture every run of the experiment ends
-    with.
-    """
-    model.eval()
-    images, labels = test_digits[0][:n_test].unsqueeze(1).float() / 255, test_digits[1][:n_test]
-    predictions = predict(model, images)
-    save(reconstructions_figure(model, images, labels, predictions), path)
 
 
 @torch.no_grad()

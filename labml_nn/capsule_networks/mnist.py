@@ -67,6 +67,7 @@ from torch import nn
 from labml_nn.capsule_networks import MarginLoss, Router, Squash
 from labml_nn.capsule_networks.baseline import BaselineCNN, single_digit_losses
 from labml_nn.capsule_networks.canvas import place
+from labml_nn.capsule_networks.reconstructions import save_reconstructions
 from labml_nn.helpers import compiler, distributed
 from labml_nn.helpers.batches import DeviceBatches
 from labml_nn.helpers.configs import ConfigError, OneOf, Range
@@ -189,7 +190,7 @@ class MNISTCapsuleNetworkModel(nn.Module):
         in turn makes the capsule encode the digit's pose. At evaluation, with no labels, it
         decodes the *predicted* digit's capsule. Masking by the prediction during training as well,
         a common slip, makes the decoder learn to draw the wrong digit whenever the network is
-        wrong. [The reconstructions of a trained run](figures.html#reconstructions) show both.
+        wrong. [The reconstructions of a trained run](reconstructions.html) show both.
         """
         # `[batch, 10, 16]`
         digit_capsules = self.digit_capsules(self.primary_capsules(images))
@@ -409,14 +410,11 @@ class Configs(MNISTConfigs):
 
     def save_results(self, run_path: Path):
         """
-        Every run of the CapsNet ends with [its reconstructions](figures.html#reconstructions) of
-        the first validation digits, in `reconstructions.png`.
+        Every run of the CapsNet ends with [its reconstructions](reconstructions.html) of the
+        first validation digits, in `reconstructions.png`.
         """
         if isinstance(self.model, MNISTCapsuleNetworkModel):
-            # Imported here, at the end of a run: the pictures module imports this one
-            from labml_nn.capsule_networks import figures
-            figures.save_reconstructions(self.model, self.valid_data,
-                                         run_path / 'reconstructions.png')
+            save_reconstructions(self.model, self.valid_data, run_path / 'reconstructions.png')
 
 
 def _placed(c: Configs, model: nn.Module) -> nn.Module:

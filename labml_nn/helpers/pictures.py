@@ -172,6 +172,13 @@ class Panel:
     labels_right: bool = False
 
 
+def headline(name: str, title: str) -> str:
+    """
+    A picture's title: its name, then the caption of the run when there is one.
+    """
+    return f'{name}, {title}' if title else name
+
+
 def panels_figure(panels: List[Panel], title: str, scale: int, *, left: int, right: int,
                   between: int, top: int = 60, bottom: int = 50, stacked: bool = False) -> Figure:
     """
