@@ -31,6 +31,10 @@ lane trains its runs one after the other:
    translated test digits, checked every $10{,}240$ training digits;
 3. MNIST: the CapsNet of the pictures, 5 epochs at a batch of $128$.
 
+A later run of a lane can train beside the one before it, in a process of its own:
+`--lane 0 --first 1` trains the MultiMNIST baseline while the lane's first process trains the
+CapsNet; that process, once there, waits for it and passes over it when it has finished.
+
 A run is found again by its configs: the run of the experiment whose checkpoint holds exactly
 these overrides. One that has finished is passed over, one that has not is resumed with
 `--resume` (once the process still training it, if any, has ended), and a run killed before its
@@ -166,13 +170,14 @@ def table() -> List[str]:
     return rows
 
 
-def run_lane(lane: int):
+def run_lane(lane: int, first: int = 0):
     """
-    Train the runs of `lane` in turn, at the lowest priority, on one thread.
+    Train the runs of `lane` in turn, from its run number `first`, at the lowest priority, on one
+    thread.
     """
     os.nice(19)
     environment = dict(os.environ, OMP_NUM_THREADS='1')
-    for module, arguments in LANES[lane]:
+    for module, arguments in LANES[lane][first:]:
         folder, finished = find_run(module, arguments)
         while folder is not None and not finished and training(folder):
             time.sleep(60)
@@ -191,6 +196,9 @@ def main(argv: List[str]):
                         help='train this lane in this process (default: start every lane in '
                              'the background, in a session of its own, its output in '
                              'logs/evidence-lane-N.txt)')
+    parser.add_argument('--first', type=int, default=0, metavar='K',
+                        help="with --lane, start at the lane's run K (from 0): a run later in a "
+                             'lane trains beside the one before it, on a core of its own')
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
     parser.add_argument('--table', action='store_true',
                         help="print the README's table of where the runs stand")
@@ -206,8 +214,11 @@ def main(argv: List[str]):
                     f'{folder.name}, ' + ('finished' if finished else 'unfinished'))
                 print(f'lane {lane}: {module} {" ".join(arguments)}: {where}')
         return
+    if args.first and (args.lane is None or not 0 <= args.first < len(LANES[args.lane])):
+        parser.error('--first needs --lane, and a run of that lane: from 0 to one less than its '
+                     'number of runs')
     if args.lane is not None:
-        run_lane(args.lane)
+        run_lane(args.lane, args.first)
         return
     (ROOT / 'logs').mkdir(exist_ok=True)
     for lane in range(len(LANES)):
