@@ -64,30 +64,20 @@ def seen_in_a_training_step(conf: Configs):
     return seen
 
 
-def test_fp32_steps_turn_tf32_off_in_both_passes_and_put_the_flags_back(flags):
-    conf = configs('fp32')
-    # PyTorch's default lets cuDNN use TF32; here both are on before the step
-    flags(True)
+@pytest.mark.parametrize('option, before, tf32, autocast', [
+    # `fp32` turns TF32 off, though PyTorch's default lets cuDNN use it
+    ('fp32', True, False, None),
+    ('tf32', False, True, None),
+    # `bf16` autocasts the forward pass, with TF32 off for what autocast leaves in 32 bits
+    ('bf16', True, False, torch.bfloat16),
+])
+def test_a_step_holds_its_precisions_flags_in_both_passes_and_puts_them_back_after(
+        flags, option, before, tf32, autocast):
+    conf = configs(option)
+    flags(before)
     seen = seen_in_a_training_step(conf)
-    assert seen == {'forward': (False, False), 'backward': (False, False), 'autocast': None}
-    assert tf32_flags() == (True, True)
-
-
-def test_tf32_steps_turn_tf32_on_in_both_passes_and_put_the_flags_back(flags):
-    conf = configs('tf32')
-    flags(False)
-    seen = seen_in_a_training_step(conf)
-    assert seen == {'forward': (True, True), 'backward': (True, True), 'autocast': None}
-    assert tf32_flags() == (False, False)
-
-
-def test_bf16_steps_autocast_the_forward_pass_to_bfloat16_with_tf32_off(flags):
-    conf = configs('bf16')
-    flags(True)
-    seen = seen_in_a_training_step(conf)
-    assert seen == {'forward': (False, False), 'backward': (False, False),
-                    'autocast': torch.bfloat16}
-    assert tf32_flags() == (True, True)
+    assert seen == {'forward': (tf32, tf32), 'backward': (tf32, tf32), 'autocast': autocast}
+    assert tf32_flags() == (before, before)
 
 
 @pytest.mark.parametrize('option', ['auto', 'fp32', 'tf32', 'bf16'])
