@@ -180,6 +180,31 @@ def table() -> List[str]:
     return rows
 
 
+def side_by_side() -> List[str]:
+    """
+    The two models of each experiment at the same examples seen: their test accuracies at every
+    record both runs have reached, and the CPU time each took to get there.
+    """
+    rows = []
+    for runs in LANES:
+        if runs[0][0] not in COUNTED or len(runs) != 2:
+            continue
+        module = runs[0][0]
+        what, unit, _ = COUNTED[module]
+        logs = [read_log(folder) for folder, _ in (find_run(*run) for run in runs) if folder]
+        if len(logs) < 2:
+            continue
+        accuracies = [dict(log['accuracy.valid']) for log in logs]
+        seconds = [dict(log['cpu_time.train']) for log in logs]
+        common = sorted(set(accuracies[0]) & set(accuracies[1]))
+        rows += ['', f'{what}, both models at the same {unit} seen:', '',
+                 f'| {unit} seen | CapsNet | baseline | CPU time, CapsNet | CPU time, baseline |',
+                 '|---|---|---|---|---|']
+        rows += [f'| {step:,} | {accuracies[0][step]:.2%} | {accuracies[1][step]:.2%} '
+                 f'| {seconds[0][step]:,.0f} s | {seconds[1][step]:,.0f} s |' for step in common]
+    return rows
+
+
 def run_lane(lane: int, first: int = 0):
     """
     Train the runs of `lane` in turn, from its run number `first`, at the lowest priority, on one
@@ -211,10 +236,11 @@ def main(argv: List[str]):
                              'lane trains beside the one before it, on a core of its own')
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
     parser.add_argument('--table', action='store_true',
-                        help="print the README's table of where the runs stand")
+                        help="print the README's tables: where the runs stand, and both models of "
+                             'an experiment at the same examples seen')
     args = parser.parse_args(argv)
     if args.table:
-        print('\n'.join(table()))
+        print('\n'.join(table() + side_by_side()))
         return
     if args.list:
         for lane, runs in enumerate(LANES):
