@@ -46,9 +46,9 @@ python -m labml_nn.capsule_networks.affine device=cpu epochs=3 batch_size=128 \
 
 `--resume`, `--evaluate` (which tests on both sets), `--pause-after` and `--help` are [those of
 every experiment](../helpers/runner.html).
-[The pictures of trained runs](evidence_figures.html#affine-transformations) show digits each
-model gets right and wrong, with [our numbers beside the
-paper's](evidence_figures.html#the-runs-of-these-pictures-and-the-papers-numbers).
+[The pictures of the evidence](evidence_figures.html#affine-transformations) draw the digits each
+model gets right and wrong, from two runs trained to the same accuracy, and [the learning
+curves](evidence_figures.html#learning-curves) of both models as they train.
 """
 
 import math

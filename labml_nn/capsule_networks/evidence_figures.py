@@ -184,7 +184,10 @@ def affine_figure(images: torch.Tensor, labels: torch.Tensor, capsnet: torch.Ten
     """
     ## Affine transformations
 
-    ![Transformed digits each model gets right and wrong](images/affine.png)
+    This picture compares two runs trained to the same accuracy on the translated digits, so it
+    is drawn once both affine runs of `bench/evidence_cpu.py` have reached their target, 98% of
+    the translated test digits; until then this page shows none. `python -m bench.evidence_cpu
+    --table` says where the runs stand.
 
     The first `n` transformed test digits of each kind: both models right, only the CapsNet
     right, only the baseline right, both wrong. Under each digit, its label and the two
