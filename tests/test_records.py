@@ -5,12 +5,16 @@ checkpoints within an epoch to exactly the weights of a run never interrupted; `
 pauses it there, unfinished.
 """
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 import torch
 
 from labml_nn.capsule_networks import multi_mnist
 from labml_nn.helpers import checkpoint, resuming, run_log
 from labml_nn.helpers.configs import ConfigError
+from labml_nn.helpers.runner import TrainedRun
 from labml_nn.helpers.trainer import TrainValidConfigs, is_record_point
 
 # labml writes the runs of these tests to a temporary folder
@@ -112,3 +116,13 @@ def test_replaying_an_epoch_that_leaves_the_generator_elsewhere_than_the_checkpo
 def test_pause_after_takes_a_number_of_seconds_above_0_and_only_when_training(arguments, message):
     with pytest.raises(ConfigError, match=message):
         multi_mnist.EXPERIMENT.parse(arguments)
+
+
+def test_a_run_is_described_by_its_epochs_or_by_its_examples_within_an_epoch():
+    def described(**state):
+        return TrainedRun(SimpleNamespace(epochs=6), Path('checkpoint.pt'), state).described
+
+    assert described(epoch=1, global_step=60_000) == '1 epoch'
+    assert described(epoch=2, global_step=120_000, epoch_batches=0) == '2 epochs'
+    assert described(epoch=0, global_step=32_768, epoch_batches=256) == (
+        '32,768 training examples, in epoch 1 of 6')

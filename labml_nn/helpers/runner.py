@@ -87,13 +87,14 @@ class TrainedRun:
     @property
     def described(self) -> str:
         """
-        How long the run was trained: its epochs, and its training examples within an epoch.
+        How long the run was trained: its epochs, or, from a checkpoint within an epoch, its
+        training examples and the epoch they reached, of those the run was started for.
         """
         epochs = self.state['epoch']
-        text = f'{epochs} epoch' + ('' if epochs == 1 else 's')
         if self.state.get('epoch_batches', 0):
-            text += f' ({self.state["global_step"]:,} training examples)'
-        return text
+            return (f'{self.state["global_step"]:,} training examples, in epoch {epochs + 1} of '
+                    f'{self.conf.epochs}')
+        return f'{epochs} epoch' + ('' if epochs == 1 else 's')
 
 
 @dataclass
