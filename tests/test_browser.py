@@ -55,8 +55,8 @@ LINE_LENGTH = 100
 FIXTURE_PAGES = ['index.html', 'tutorial/index.html', 'pages/pictures.html',
                  'pages/notebook.html', 'pages/about.html']
 PROJECT_PAGES = ['index.html', 'capsule_networks/index.html', 'capsule_networks/mnist.html',
-                 'capsule_networks/figures.html', 'capsule_networks/notebook.html',
-                 'tools/index.html', 'tools/build.html']
+                 'capsule_networks/reconstructions.html', 'capsule_networks/figures.html',
+                 'capsule_networks/notebook.html', 'tools/index.html', 'tools/build.html']
 
 
 @pytest.fixture(scope='module')
@@ -314,7 +314,7 @@ def test_the_pages_of_this_project_in_a_browser(browser, project_site, tmp_path,
     assert all(image['dark'] for image in figures), 'figures without a dark variant'
 
 
-def test_the_tutorial_reads_layers_experiment_pictures_notebook_then_the_evidence(
+def test_the_tutorial_reads_layers_experiment_reconstructions_pictures_notebook_then_evidence(
         browser, project_site):
     page = browser.new_page()
     page.goto(f'{project_site}/capsule_networks/index.html')
@@ -323,6 +323,6 @@ def test_the_tutorial_reads_layers_experiment_pictures_notebook_then_the_evidenc
         page.click('a[rel="next"] >> nth=0')
         walk.append(page.url.rsplit('/', 1)[1])
     page.close()
-    assert walk == ['index.html', 'mnist.html', 'figures.html', 'notebook.html',
-                    'baseline.html', 'canvas.html', 'multi_mnist.html', 'affine.html',
-                    'evidence_figures.html']
+    assert walk == ['index.html', 'mnist.html', 'reconstructions.html', 'figures.html',
+                    'notebook.html', 'baseline.html', 'canvas.html', 'multi_mnist.html',
+                    'affine.html', 'evidence_figures.html']
