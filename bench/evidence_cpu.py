@@ -137,18 +137,28 @@ COUNTED = {'multi_mnist': ('MultiMNIST, both digits right', 'pairs', 100_000),
            'affine': ('affine: translated test digits right', 'digits', 10_000)}
 
 
-def table() -> List[str]:
+# Each lane's runs of the tables, as `(module, arguments, folder, finished)`
+Found = List[List[Tuple[str, List[str], Optional[Path], bool]]]
+
+
+def find_counted() -> Found:
+    """
+    Find, once for both tables, the runs of the lanes whose accuracy the tables count: finding
+    a run loads every checkpoint of its experiment.
+    """
+    return [[(module, arguments, *find_run(module, arguments)) for module, arguments in runs]
+            for runs in LANES if runs[0][0] in COUNTED]
+
+
+def table(found: Found) -> List[str]:
     """
     The README's table of the evidence runs: how far each has trained, its last test accuracy
     with its confidence interval, its CPU time (training only, compilation included).
     """
     rows = ['| experiment | model | trained on | test accuracy (95% interval) | CPU time '
             '| transformed test digits right | the paper |', '|---|---|---|---|---|---|---|']
-    for runs in LANES:
-        for module, arguments in runs:
-            if module not in COUNTED:
-                continue
-            folder, finished = find_run(module, arguments)
+    for runs in found:
+        for module, arguments, folder, finished in runs:
             what, unit, whole = COUNTED[module]
             model = 'baseline' if 'model=baseline' in arguments else 'CapsNet'
             # The paper's accuracies: MultiMNIST's from its error; on the affine experiment, on
@@ -180,18 +190,18 @@ def table() -> List[str]:
     return rows
 
 
-def side_by_side() -> List[str]:
+def side_by_side(found: Found) -> List[str]:
     """
     The two models of each experiment at the same examples seen: their test accuracies at every
     record both runs have reached, and the CPU time each took to get there.
     """
     rows = []
-    for runs in LANES:
-        if runs[0][0] not in COUNTED or len(runs) != 2:
+    for runs in found:
+        if len(runs) != 2:
             continue
         module = runs[0][0]
         what, unit, _ = COUNTED[module]
-        logs = [read_log(folder) for folder, _ in (find_run(*run) for run in runs) if folder]
+        logs = [read_log(folder) for _, _, folder, _ in runs if folder]
         if len(logs) < 2:
             continue
         accuracies = [dict(log['accuracy.valid']) for log in logs]
@@ -240,7 +250,8 @@ def main(argv: List[str]):
                              'an experiment at the same examples seen')
     args = parser.parse_args(argv)
     if args.table:
-        print('\n'.join(table() + side_by_side()))
+        found = find_counted()
+        print('\n'.join(table(found) + side_by_side(found)))
         return
     if args.list:
         for lane, runs in enumerate(LANES):

@@ -349,3 +349,38 @@ def test_the_evidence_tables_intervals_are_wilsons():
     assert low == pytest.approx(0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-4)
     # Ten times the test examples, a narrower interval about the same accuracy
     assert wilson(9_500, 10_000) == pytest.approx((0.9456, 0.9541), abs=1e-4)
+
+
+def test_the_evidence_tables_read_each_run_once_found(tmp_path):
+    import json
+    from bench import evidence_cpu
+
+    def run(name, records):
+        folder = tmp_path / name
+        folder.mkdir()
+        track = {'loss.train': [], 'accuracy.valid': [], 'cpu_time.train': []}
+        for step, accuracy, seconds in records:
+            track['loss.train'].append([step, [0.5]])
+            track['accuracy.valid'].append([step, [accuracy]])
+            track['cpu_time.train'].append([step, [seconds]])
+        (folder / 'log.jsonl').write_text(json.dumps({'track': track}) + '\n')
+        return folder
+
+    capsnet = run('capsnet', [(1024, 0.25, 10.0), (2048, 0.5, 20.0), (4096, 0.75, 40.0)])
+    baseline = run('baseline', [(1024, 0.125, 30.0), (2048, 0.375, 60.0)])
+    multi_mnist = evidence_cpu.LANES[0]
+    found = [[(*multi_mnist[0], capsnet, False), (*multi_mnist[1], baseline, False)]]
+    rows = evidence_cpu.table(found)
+    # The header, its rule, and a row for each run, from its last record
+    assert len(rows) == 4
+    assert '| CapsNet | 4,096 pairs, of 360,000 planned | 75.00% ' in rows[2]
+    assert '| baseline | 2,048 pairs, of 360,000 planned | 37.50% ' in rows[3]
+    assert '| 40 s |' in rows[2] and '| 60 s |' in rows[3]
+    # Side by side: only the records both runs have reached
+    side = evidence_cpu.side_by_side(found)
+    assert side[-2:] == ['| 1,024 | 25.00% | 12.50% | 10 s | 30 s |',
+                         '| 2,048 | 50.00% | 37.50% | 20 s | 60 s |']
+    # A run not started yet: a row that says so, and no side-by-side table
+    found = [[(*multi_mnist[0], capsnet, False), (*multi_mnist[1], None, False)]]
+    assert '| baseline | not started |' in evidence_cpu.table(found)[3]
+    assert evidence_cpu.side_by_side(found) == []
