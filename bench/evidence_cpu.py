@@ -25,8 +25,9 @@ it. Each lane starts in a session of its own: Linux shares the CPU between sessi
 get almost nothing. `echo 5 > /proc/PID/autogroup` lowers a lane's share against the others. A
 lane trains its runs one after the other:
 
-1. MultiMNIST: the CapsNet for 6 passes, $360{,}000$ pairs, then the baseline on the same stream
-   of pairs and a schedule of the same length, for as long as it is given;
+1. MultiMNIST: the CapsNet for 6 passes of $59{,}904$ pairs ($468$ whole batches), then the
+   baseline on the same stream of pairs and a schedule of the same length, for as long as it is
+   given;
 2. the affine experiment: the CapsNet, then the baseline, each until $98\\%$ on the same $5{,}000$
    translated test digits, checked every $10{,}240$ training digits;
 3. MNIST: the CapsNet of the pictures, 5 epochs at a batch of $128$.
@@ -176,9 +177,11 @@ def table(found: Found) -> List[str]:
             configs = parse_arguments(importlib.import_module(
                 f'labml_nn.capsule_networks.{module}').Configs, arguments)
             epochs, tested = configs['epochs'], configs.get('valid_subset') or whole
+            # An epoch trains on whole batches only
+            per_epoch = TRAIN_IMAGES // configs['batch_size'] * configs['batch_size']
             # A run with a target accuracy stops there, or after its epochs
             at_most = 'at most ' if any(a.startswith('stop_accuracy=') for a in arguments) else ''
-            state = 'finished' if finished else f'of {at_most}{epochs * TRAIN_IMAGES:,} planned'
+            state = 'finished' if finished else f'of {at_most}{epochs * per_epoch:,} planned'
             # The transformed digits are tested once the affine run has finished
             affine = log.get('accuracy.affine')
             transformed = f'{affine[-1][1]:.2%}' if affine else (

@@ -26,7 +26,7 @@ This module draws, from trained runs of [the MultiMNIST experiment](multi_mnist.
 
 Those are the paper's, after days of training on a GPU (60 million MultiMNIST pairs). The
 pictures on this page come from runs of hours on one core of a 2-core CPU, trained by
-`bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $360{,}000$ MultiMNIST
+`bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $359{,}424$ MultiMNIST
 pairs and the baseline on the same stream of pairs for as long as it was given; on the affine
 experiment, each model until $98\%$ of the same $5{,}000$ translated test digits, checked every
 $10{,}240$ training digits. Each picture's title gives how long its runs trained and the
