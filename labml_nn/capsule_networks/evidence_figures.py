@@ -29,7 +29,7 @@ pictures on this page come from runs of hours on one core of a 2-core CPU, train
 `bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $359{,}424$ MultiMNIST
 pairs and the baseline on the same stream of pairs for as long as it was given; on the affine
 experiment, each model until $98\%$ of the same $5{,}000$ translated test digits, checked every
-$10{,}240$ training digits. Each picture's title gives how long its runs trained and the
+$10{,}240$ training digits, or for 3 passes at most. Each picture's title gives how long its runs trained and the
 accuracies this module measures again from their checkpoints, in 32-bit floats, on the first
 examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the
 [learning curves](#learning-curves) give every accuracy the runs logged as they trained, on
@@ -185,9 +185,9 @@ def affine_figure(images: torch.Tensor, labels: torch.Tensor, capsnet: torch.Ten
     ## Affine transformations
 
     This picture compares two runs trained to the same accuracy on the translated digits, so it
-    is drawn once both affine runs of `bench/evidence_cpu.py` have reached their target, 98% of
-    the translated test digits; until then this page shows none. `python -m bench.evidence_cpu
-    --table` says where the runs stand.
+    is drawn once both affine runs of `bench/evidence_cpu.py` have ended, at their target, 98% of
+    the translated test digits, or at the end of their 3 passes; until then this page shows none.
+    `python -m bench.evidence_cpu --table` says where the runs stand.
 
     The first `n` transformed test digits of each kind: both models right, only the CapsNet
     right, only the baseline right, both wrong. Under each digit, its label and the two
