@@ -29,9 +29,9 @@ pictures on this page come from runs of hours on one core of a 2-core CPU, train
 `bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $359{,}424$ MultiMNIST
 pairs and the baseline on the same stream of pairs for as long as it was given; on the affine
 experiment, each model until $98\%$ of the same $5{,}000$ translated test digits, checked every
-$10{,}240$ training digits, or for 3 passes at most. Each picture's title gives how long its runs trained and the
-accuracies this module measures again from their checkpoints, in 32-bit floats, on the first
-examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the
+$10{,}240$ training digits, or for 3 passes at most. Each picture's title gives how long its runs
+trained and the accuracies this module measures again from their checkpoints, in 32-bit floats,
+on the first examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the
 [learning curves](#learning-curves) give every accuracy the runs logged as they trained, on
 $10{,}000$ MultiMNIST test pairs and $5{,}000$ translated digits. Chance is $1/45 = 2.2\%$ for a
 MultiMNIST pair, $10\%$ for a digit.
