@@ -28,7 +28,7 @@ lane trains its runs one after the other:
 1. MultiMNIST: the CapsNet for 6 passes of $59{,}904$ pairs ($468$ whole batches), then the
    baseline on the same stream of pairs and a schedule of the same length, for as long as it is
    given;
-2. the affine experiment: the CapsNet, then the baseline, each until $98\\%$ on the same $5{,}000$
+2. the affine experiment: the CapsNet, then the baseline, each until $97\\%$ on the same $5{,}000$
    translated test digits, checked every $10{,}240$ training digits;
 3. MNIST: the CapsNet of the pictures, 5 epochs at a batch of $128$.
 
@@ -68,7 +68,7 @@ from labml_nn.helpers.run_log import read_log  # noqa: E402
 MULTI_MNIST = ['device=cpu', 'epochs=6', 'batch_size=128', 'valid_subset=10000',
                'curve_start=1024']
 AFFINE = ['device=cpu', 'epochs=3', 'batch_size=128', 'valid_subset=5000', 'valid_every=10240',
-          'curve_start=1024', 'stop_accuracy=0.98']
+          'curve_start=1024', 'stop_accuracy=0.97']
 # The peak learning rates: the paper's Adam at $10^{-3}$ for the CapsNet; $3 \cdot 10^{-4}$ for the
 # baseline, whose short CPU run at $10^{-3}$ fell back to chance
 CAPSNET = ['learning_rate=1e-3']

@@ -12,8 +12,9 @@ from labml_nn.capsule_networks.evidence_figures import (affine_figure,
                                                         multi_mnist_figure, overlaid, pairs_text)
 from labml_nn.capsule_networks.multi_mnist import (MultiMNIST, MultiMNISTCapsuleNetworkModel,
                                                    TEST_SEED)
-from labml_nn.helpers import mnist
+from labml_nn.helpers import checkpoint, mnist
 from labml_nn.helpers.pictures import png
+from tests.test_run_log import write_log
 
 
 def test_the_two_reconstructions_are_orange_and_azure_and_white_where_both_draw():
@@ -80,3 +81,39 @@ def test_a_command_line_that_cant_be_used_says_why_and_exits_with_2(arguments, m
         evidence_figures.main(arguments)
     assert exit.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def curve_run(folder, overrides, accuracies):
+    """A run folder with a checkpoint of `overrides` and a log of test accuracies and CPU times."""
+    steps = [1024 * 2 ** k for k in range(len(accuracies))]
+    write_log(folder, [{'track': {'loss.train': [[step, [1 - accuracy]]],
+                                  'accuracy.valid': [[step, [accuracy]]],
+                                  'cpu_time.train': [[step, [step / 100]]]}}
+                       for step, accuracy in zip(steps, accuracies)])
+    checkpoint.save(folder / checkpoint.FILE_NAME, {'epoch': 1, 'overrides': overrides,
+                                                    'state': {}})
+    return str(folder)
+
+
+def test_each_experiment_gets_a_picture_of_learning_curves_of_its_own(tmp_path):
+    capsnet = curve_run(tmp_path / 'capsnet', {}, [0.1, 0.5, 0.9])
+    baseline = curve_run(tmp_path / 'baseline', {'model': 'baseline'}, [0.1, 0.4])
+    out = tmp_path / 'out'
+    written = evidence_figures.main(['curves', '--affine', capsnet, baseline, '--out', str(out)])
+    assert written == [out / 'learning_curves_affine.png', out / 'learning_curves_affine.dark.png']
+    # Both experiments: two pictures each
+    written = evidence_figures.main(['curves', '--multi-mnist', capsnet, '--affine', capsnet,
+                                     baseline, '--out', str(out)])
+    assert [path.name for path in written] == [
+        'learning_curves_multi_mnist.png', 'learning_curves_multi_mnist.dark.png',
+        'learning_curves_affine.png', 'learning_curves_affine.dark.png']
+    assert all(path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' for path in written)
+
+
+def test_the_learning_curves_take_the_capsnet_run_first(tmp_path):
+    capsnet = curve_run(tmp_path / 'capsnet', {}, [0.1, 0.5])
+    baseline = curve_run(tmp_path / 'baseline', {'model': 'baseline'}, [0.1, 0.4])
+    with pytest.raises(checkpoint.CheckpointError, match='is a run of model=baseline; give the '
+                                                         'run of model=capsnet, then that of'):
+        evidence_figures.main(['curves', '--affine', baseline, capsnet, '--out',
+                               str(tmp_path / 'out')])

@@ -315,7 +315,8 @@ def picture_references():
 
 def test_every_picture_of_the_site_is_shown_on_exactly_one_page_and_the_home_page_shows_one():
     light = sorted(path.name for path in IMAGES.glob('*.png') if not path.name.endswith('.dark.png'))
-    assert light == ['architecture.png', 'learning_curves.png', 'multi_mnist.png',
+    assert light == ['architecture.png', 'learning_curves_affine.png',
+                     'learning_curves_multi_mnist.png', 'multi_mnist.png',
                      'perturbations.png', 'reconstructions.png', 'routing.png',
                      'routing_iterations.png', 'training_curves.png']
     shown = picture_references()

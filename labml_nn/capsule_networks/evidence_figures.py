@@ -24,24 +24,24 @@ This module draws, from trained runs of [the MultiMNIST experiment](multi_mnist.
 | affine: translated MNIST test digits right, where training stopped | $99.23\%$ | $99.22\%$ |
 | affine: then affNIST's test digits right | $79\%$ | $66\%$ |
 
-Those are the paper's, after days of training on a GPU (60 million MultiMNIST pairs). The
-pictures on this page come from runs of hours on one core of a 2-core CPU, trained by
-`bench/evidence_cpu.py`, which lists their exact configs: the CapsNet on $359{,}424$ MultiMNIST
-pairs and the baseline on the same stream of pairs for as long as it was given; on the affine
-experiment, each model until $98\%$ of the same $5{,}000$ translated test digits, checked every
-$10{,}240$ training digits, or for 3 passes at most. Each picture's title gives how long its runs
-trained and the accuracies this module measures again from their checkpoints, in 32-bit floats,
-on the first examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the
-[learning curves](#learning-curves) give every accuracy the runs logged as they trained, on
-$10{,}000$ MultiMNIST test pairs and $5{,}000$ translated digits. Chance is $1/45 = 2.2\%$ for a
-MultiMNIST pair, $10\%$ for a digit.
+Those are the paper's, after days of training on a GPU (60 million MultiMNIST pairs). The pictures
+on this page come from runs of hours on one core of a 2-core CPU, trained by
+`bench/evidence_cpu.py`, which lists their exact configs: on a 2-core Intel Xeon, the CapsNet on
+$359{,}424$ MultiMNIST pairs and the baseline on the same stream of pairs for as long as it was
+given; on a 2-core AMD EPYC, each model of the affine experiment until $97\%$ of the same $5{,}000$
+translated test digits, checked every $10{,}240$ training digits. Each picture's title gives how
+long its runs trained and the accuracies this module measures again from their checkpoints, in
+32-bit floats, on the first examples of the fixed test sets (`--test-subset`, $1{,}000$ by
+default); the [learning curves](#learning-curves) give every accuracy the runs logged as they
+trained, on $10{,}000$ MultiMNIST test pairs and $5{,}000$ translated digits. Chance is
+$1/45 = 2.2\%$ for a MultiMNIST pair, $10\%$ for a digit.
 
 ```bash
 # Figure 5 from a MultiMNIST run of the CapsNet, into the run's folder's figures/
 python -m labml_nn.capsule_networks.evidence_figures multi_mnist <run>
 # The affine examples from two runs of the affine experiment, the CapsNet's and the baseline's
 python -m labml_nn.capsule_networks.evidence_figures affine <capsnet run> <baseline run>
-# The learning curves of both models on both experiments
+# The learning curves of both models, a picture for each experiment given
 python -m labml_nn.capsule_networks.evidence_figures curves \
     --multi-mnist <capsnet run> <baseline run> --affine <capsnet run> <baseline run>
 ```
@@ -185,8 +185,8 @@ def affine_figure(images: torch.Tensor, labels: torch.Tensor, capsnet: torch.Ten
     ## Affine transformations
 
     This picture compares two runs trained to the same accuracy on the translated digits, so it
-    is drawn once both affine runs of `bench/evidence_cpu.py` have ended, at their target, 98% of
-    the translated test digits, or at the end of their 3 passes; until then this page shows none.
+    is drawn once both affine runs of `bench/evidence_cpu.py` have reached their target, 97% of
+    the translated test digits; until then this page shows none.
     `python -m bench.evidence_cpu --table` says where the runs stand.
 
     The first `n` transformed test digits of each kind: both models right, only the CapsNet
@@ -230,10 +230,14 @@ def learning_curves_figure(logs: Dict[str, Dict[str, Dict[str, List[Tuple[int, f
     """
     ## Learning curves
 
-    ![Test accuracy against training examples and training time, both models](images/learning_curves.png)
+    ![MultiMNIST: test accuracy against training pairs and training time, both models](images/learning_curves_multi_mnist.png)
+
+    ![Affine: test accuracy against training digits and training time, both models](images/learning_curves_affine.png)
 
     The test accuracy of both models as they train, against the training examples seen (left)
-    and against the CPU time of training (right), one row for each experiment. Both axes are
+    and against the CPU time of training (right), one picture for each experiment: its runs
+    trained on a CPU of their own, the MultiMNIST runs on an Intel Xeon, the affine runs on an
+    AMD EPYC, so their times compare within a picture, not across. Both axes are
     logarithmic: each mark of a run's curve is twice as far into training as the one before,
     and the marks between them fall at the ends of epochs or every `valid_every` examples.
     Each mark is measured on the same fixed test examples for both models. The dotted lines are
@@ -326,22 +330,25 @@ def draw_affine(capsnet_run: str, baseline_run: str, out: Path, test_subset: int
 def draw_learning_curves(runs: Dict[str, List[str]], out: Path) -> List[Path]:
     """
     The learning curves of the runs of each experiment, `{experiment: [capsnet run, baseline
-    run]}` (the CapsNet's alone while the baseline has not started), read from their logs.
+    run]}` (the CapsNet's alone while the baseline has not started), read from their logs: one
+    picture for each experiment, `learning_curves_<experiment>.png`, so that the runs of one
+    experiment can be trained, and drawn again, apart from those of the other.
     """
     experiments = {'multi_mnist': multi_mnist.EXPERIMENT, 'affine': affine.EXPERIMENT}
-    logs = {}
+    written = []
     for experiment, pair in runs.items():
-        logs[experiment] = {}
+        logs = {}
         for run, model in zip(pair, ('capsnet', 'baseline')):
             path = checkpoint.find(run, experiments[experiment].name)
             found = checkpoint.load(path, torch.device('cpu'))['overrides'].get('model', 'capsnet')
             if found != model:
                 raise checkpoint.CheckpointError(f'{path} is a run of model={found}; give the run '
                                                  f'of model=capsnet, then that of model=baseline')
-            logs[experiment][model] = read_log(path.parent)
-    title = 'Learning curves: test accuracy as training goes on, on one core of a 2-core CPU'
-    return save_light_and_dark(lambda: learning_curves_figure(logs, title),
-                               out / 'learning_curves.png')
+            logs[model] = read_log(path.parent)
+        title = 'Learning curves: test accuracy as training goes on, on one core of a 2-core CPU'
+        written += save_light_and_dark(lambda: learning_curves_figure({experiment: logs}, title),
+                                       out / f'learning_curves_{experiment}.png')
+    return written
 
 
 def main(arguments: List[str]) -> List[Path]:
