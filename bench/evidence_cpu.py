@@ -34,7 +34,8 @@ lane trains its runs one after the other:
 
 A later run of a lane can train beside the one before it, in a process of its own:
 `--lane 0 --first 1` trains the MultiMNIST baseline while the lane's first process trains the
-CapsNet; that process, once there, waits for it and passes over it when it has finished.
+CapsNet; that process, once there, waits for it and passes over it when it has finished. A lane
+left alone on the machine can take both cores, `--threads 2`, resumed from its last checkpoint.
 
 A run is found again by its configs: the run of the experiment whose checkpoint holds exactly
 these overrides. One that has finished is passed over, one that has not is resumed with
@@ -218,13 +219,13 @@ def side_by_side(found: Found) -> List[str]:
     return rows
 
 
-def run_lane(lane: int, first: int = 0):
+def run_lane(lane: int, first: int = 0, threads: int = 1):
     """
-    Train the runs of `lane` in turn, from its run number `first`, at the lowest priority, on one
-    thread.
+    Train the runs of `lane` in turn, from its run number `first`, at the lowest priority, on
+    `threads` threads: one, unless the other lanes have finished and left a core free.
     """
     os.nice(19)
-    environment = dict(os.environ, OMP_NUM_THREADS='1')
+    environment = dict(os.environ, OMP_NUM_THREADS=str(threads))
     for module, arguments in LANES[lane][first:]:
         folder, finished = find_run(module, arguments)
         while folder is not None and not finished and training(folder):
@@ -247,6 +248,9 @@ def main(argv: List[str]):
     parser.add_argument('--first', type=int, default=0, metavar='K',
                         help="with --lane, start at the lane's run K (from 0): a run later in a "
                              'lane trains beside the one before it, on a core of its own')
+    parser.add_argument('--threads', type=int, default=1, metavar='N',
+                        help="with --lane, train on N threads (default: 1); the CPU time a run "
+                             "logs counts every thread's")
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
     parser.add_argument('--table', action='store_true',
                         help="print the README's tables: where the runs stand, and both models of "
@@ -267,8 +271,10 @@ def main(argv: List[str]):
     if args.first and (args.lane is None or not 0 <= args.first < len(LANES[args.lane])):
         parser.error('--first needs --lane, and a run of that lane: from 0 to one less than its '
                      'number of runs')
+    if args.threads != 1 and (args.lane is None or args.threads < 1):
+        parser.error('--threads needs --lane, and a number of threads from 1')
     if args.lane is not None:
-        run_lane(args.lane, args.first)
+        run_lane(args.lane, args.first, args.threads)
         return
     (ROOT / 'logs').mkdir(exist_ok=True)
     for lane in range(len(LANES)):

@@ -384,3 +384,20 @@ def test_the_evidence_tables_read_each_run_once_found(tmp_path):
     found = [[(*multi_mnist[0], capsnet, False), (*multi_mnist[1], None, False)]]
     assert '| baseline | not started |' in evidence_cpu.table(found)[3]
     assert evidence_cpu.side_by_side(found) == []
+
+
+def test_a_lane_trains_on_the_threads_it_is_given_and_threads_need_a_lane(monkeypatch, capsys):
+    from bench import evidence_cpu
+    started = []
+    monkeypatch.setattr(evidence_cpu.os, 'nice', lambda increment: None)
+    monkeypatch.setattr(evidence_cpu, 'find_run', lambda module, arguments: (None, False))
+    monkeypatch.setattr(evidence_cpu.subprocess, 'run',
+                        lambda command, cwd, env, check: started.append((command, env)))
+    evidence_cpu.main(['--lane', '1', '--first', '1', '--threads', '2'])
+    [(command, env)] = started
+    assert command[-1] == 'learning_rate=3e-4' and env['OMP_NUM_THREADS'] == '2'
+    evidence_cpu.main(['--lane', '2'])
+    assert started[-1][1]['OMP_NUM_THREADS'] == '1'
+    with pytest.raises(SystemExit):
+        evidence_cpu.main(['--threads', '2'])
+    assert '--threads needs --lane' in capsys.readouterr().err
