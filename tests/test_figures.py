@@ -315,7 +315,7 @@ def picture_references():
 
 def test_every_picture_of_the_site_is_shown_on_exactly_one_page_and_the_home_page_shows_one():
     light = sorted(path.name for path in IMAGES.glob('*.png') if not path.name.endswith('.dark.png'))
-    assert light == ['architecture.png', 'learning_curves_affine.png',
+    assert light == ['affine.png', 'architecture.png', 'learning_curves_affine.png',
                      'learning_curves_multi_mnist.png', 'multi_mnist.png',
                      'perturbations.png', 'reconstructions.png', 'routing.png',
                      'routing_iterations.png', 'training_curves.png']
@@ -340,7 +340,8 @@ def test_every_picture_has_a_dark_variant_of_its_size_and_is_narrow_enough_to_be
 
 def test_the_pictures_weigh_a_few_hundred_kilobytes_in_all():
     sizes = {path.name: path.stat().st_size for path in IMAGES.glob('*.png')}
-    assert sum(sizes.values()) < 800_000, sizes
+    # Ten pictures, each drawn light and dark
+    assert sum(sizes.values()) < 900_000, sizes
 
 
 def test_the_page_decoder_is_a_run_decoder_of_under_2_mb_or_says_that_none_is_drawn_yet():
