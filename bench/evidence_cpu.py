@@ -64,6 +64,7 @@ from labml_nn.helpers import checkpoint  # noqa: E402
 from labml_nn.helpers.configs import entries, parse_arguments  # noqa: E402
 from labml_nn.helpers.mnist import TRAIN_IMAGES  # noqa: E402
 from labml_nn.helpers.run_log import read_log  # noqa: E402
+from labml_nn.helpers.runner import positive  # noqa: E402
 
 # The configs both models of an experiment share: the same data stream, the same schedule
 MULTI_MNIST = ['device=cpu', 'epochs=6', 'batch_size=128', 'valid_subset=10000',
@@ -248,7 +249,7 @@ def main(argv: List[str]):
     parser.add_argument('--first', type=int, default=0, metavar='K',
                         help="with --lane, start at the lane's run K (from 0): a run later in a "
                              'lane trains beside the one before it, on a core of its own')
-    parser.add_argument('--threads', type=int, default=1, metavar='N',
+    parser.add_argument('--threads', type=positive, default=1, metavar='N',
                         help="with --lane, train on N threads (default: 1); the CPU time a run "
                              "logs counts every thread's")
     parser.add_argument('--list', action='store_true', help='list the runs and where they stand')
@@ -271,8 +272,8 @@ def main(argv: List[str]):
     if args.first and (args.lane is None or not 0 <= args.first < len(LANES[args.lane])):
         parser.error('--first needs --lane, and a run of that lane: from 0 to one less than its '
                      'number of runs')
-    if args.threads != 1 and (args.lane is None or args.threads < 1):
-        parser.error('--threads needs --lane, and a number of threads from 1')
+    if args.threads != 1 and args.lane is None:
+        parser.error('--threads needs --lane')
     if args.lane is not None:
         run_lane(args.lane, args.first, args.threads)
         return

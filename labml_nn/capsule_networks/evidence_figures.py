@@ -25,16 +25,16 @@ This module draws, from trained runs of [the MultiMNIST experiment](multi_mnist.
 | affine: then affNIST's test digits right | $79\%$ | $66\%$ |
 
 Those are the paper's, after days of training on a GPU (60 million MultiMNIST pairs). The pictures
-on this page come from runs of hours of a 2-core CPU, trained by
-`bench/evidence_cpu.py`, which lists their exact configs: on a 2-core Intel Xeon, the CapsNet on
-$359{,}424$ MultiMNIST pairs and the baseline on the same stream of pairs for as long as it was
-given; on a 2-core AMD EPYC, each model of the affine experiment until $97\%$ of the same $5{,}000$
-translated test digits, checked every $10{,}240$ training digits. Each picture's title gives how
-long its runs trained and the accuracies this module measures again from their checkpoints, in
-32-bit floats, on the first examples of the fixed test sets (`--test-subset`, $1{,}000$ by
-default); the [learning curves](#learning-curves) give every accuracy the runs logged as they
-trained, on $10{,}000$ MultiMNIST test pairs and $5{,}000$ translated digits. Chance is
-$1/45 = 2.2\%$ for a MultiMNIST pair, $10\%$ for a digit.
+on this page come from runs of hours of a 2-core CPU, trained by `bench/evidence_cpu.py`, which
+lists their exact configs: on a 2-core Intel Xeon, the CapsNet on $359{,}424$ MultiMNIST pairs and
+the baseline on the same stream of pairs for as long as it was given; on a 2-core AMD EPYC, each
+model of the affine experiment until $97\%$ of the same $5{,}000$ translated test digits, checked
+every $10{,}240$ training digits. Each picture's title gives how long its runs trained and the
+accuracies this module measures again from their checkpoints, in 32-bit floats, on the first
+examples of the fixed test sets (`--test-subset`, $1{,}000$ by default); the [learning
+curves](#learning-curves) give every accuracy the runs logged as they trained, on $10{,}000$
+MultiMNIST test pairs and $5{,}000$ translated digits. Chance is $1/45 = 2.2\%$ for a MultiMNIST
+pair, $10\%$ for a digit.
 
 ```bash
 # Figure 5 from a MultiMNIST run of the CapsNet, into the run's folder's figures/
@@ -341,6 +341,7 @@ def draw_learning_curves(runs: Dict[str, List[str]], out: Path) -> List[Path]:
     experiment can be trained, and drawn again, apart from those of the other.
     """
     experiments = {'multi_mnist': multi_mnist.EXPERIMENT, 'affine': affine.EXPERIMENT}
+    title = 'Learning curves: test accuracy as training goes on, on a 2-core CPU'
     written = []
     for experiment, pair in runs.items():
         logs = {}
@@ -351,7 +352,6 @@ def draw_learning_curves(runs: Dict[str, List[str]], out: Path) -> List[Path]:
                 raise checkpoint.CheckpointError(f'{path} is a run of model={found}; give the run '
                                                  f'of model=capsnet, then that of model=baseline')
             logs[model] = read_log(path.parent)
-        title = 'Learning curves: test accuracy as training goes on, on a 2-core CPU'
         written += save_light_and_dark(lambda: learning_curves_figure({experiment: logs}, title),
                                        out / f'learning_curves_{experiment}.png')
     return written
