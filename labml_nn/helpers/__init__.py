@@ -25,14 +25,16 @@ and these modules do the rest, the same way for every experiment.
 7. [Precision](precision.html): the number format of the products, and the TF32 switches held
    for a step only.
 8. [Compiling the model](compiler.html): `torch.compile` where it can run.
-9. [MNIST, offline and verified](mnist.html): the four original files, checked by MD5.
-10. [MNIST on the device](data.html): the data configs of every experiment, and its digits.
-11. [Batches from the device](batches.html): the one source of batches, cut out or made by
+9. [Strided convolutions on a CPU](strided_convolution.html): the gradients of PrimaryCaps'
+   convolution as two forward convolutions, quicker in 32-bit floats there.
+10. [MNIST, offline and verified](mnist.html): the four original files, checked by MD5.
+11. [MNIST on the device](data.html): the data configs of every experiment, and its digits.
+12. [Batches from the device](batches.html): the one source of batches, cut out or made by
     indexing.
-12. [Choosing the device](device.html): a CUDA GPU, or an Apple one, when there is one.
-13. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
+13. [Choosing the device](device.html): a CUDA GPU, or an Apple one, when there is one.
+14. [Pictures, light and dark](pictures.html): the figures of the tutorial at the size they are
     read at.
-14. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
-15. [Training on several GPUs with torchrun](distributed.html): DistributedDataParallel, each
+15. [Executing the notebook](notebook.html): its outputs committed, the same on every execution.
+16. [Training on several GPUs with torchrun](distributed.html): DistributedDataParallel, each
     process a share of every batch, one run written by rank 0.
 """
